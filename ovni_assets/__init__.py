@@ -1,0 +1,1 @@
+"""OVNI pipeline: Dagster assets, domain functions and the `ovni` CLI."""

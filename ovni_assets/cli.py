@@ -1,0 +1,159 @@
+"""The `ovni` command line. Each subcommand imports only what it needs (the API never loads dagster)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line on stderr, exit code 1."""
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, write_dataset
+
+    config = GeneratorConfig(
+        customers=args.customers,
+        weeks=args.weeks,
+        start=args.start,
+        seed=args.seed,
+        drifts=tuple(parse_drift(spec) for spec in args.drift),
+    )
+    summary = write_dataset(config, Path(args.out))
+    for table, rows in summary.items():
+        print(f"{table}: {rows:,} rows")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ovni_assets.pipeline import run_weekly_cycle
+
+    return run_weekly_cycle(force_retrain=args.retrain)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from ovni_assets.backtest import run_backtest_cli
+
+    return run_backtest_cli(weeks=args.weeks)
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from ovni_assets.model.registry import promote_cli
+
+    return promote_cli(args.version)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ovni_serving.server import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from ovni_ui.app import launch
+
+    return launch(host=args.host, port=args.port)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from ovni_assets.stack import up
+
+    return up()
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from ovni_assets.sql import run_sql_cli
+
+    return run_sql_cli(args.query, output_format=args.format)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ovni", description="OVNI: weekly next-purchase predictions (Dagster, MLflow, FastAPI, Gradio)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    generate = add("generate", _cmd_generate, "Write calibrated synthetic source tables (parquet).")
+    generate.add_argument("--out", required=True, help="Folder to write the three tables into.")
+    generate.add_argument("--customers", type=_positive_int, default=1500)
+    generate.add_argument("--weeks", type=_positive_int, default=40)
+    generate.add_argument("--start", type=_iso_date, default=date(2024, 1, 1), help="First day (YYYY-MM-DD).")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument(
+        "--drift",
+        action="append",
+        default=[],
+        metavar="KIND@WEEK",
+        help="Inject a shift from week WEEK (0-based): product_mix, volume or new_customers. Repeatable.",
+    )
+
+    run = add("run", _cmd_run, "Process what is new in the landing zone and publish next week's predictions.")
+    run.add_argument("--retrain", action="store_true", help="Train a challenger even if nothing asks for it.")
+
+    backtest = add(
+        "backtest", _cmd_backtest, "Replay the weekly loop over the landed data; print F1 per week."
+    )
+    backtest.add_argument("--weeks", type=_positive_int, default=8)
+
+    promote = add(
+        "promote", _cmd_promote, "Move the champion alias to a model version (rollback or forward)."
+    )
+    promote.add_argument("version", help="Registered version number of ovni-purchase.")
+
+    serve = add("serve", _cmd_serve, "Run the prediction API (uvicorn).")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    ui = add("ui", _cmd_ui, "Run the Gradio app against OVNI_API_URL.")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=7860)
+
+    add("up", _cmd_up, "Start Dagster, MLflow UI, API and UI locally; Ctrl-C stops them all.")
+
+    sql = add("sql", _cmd_sql, "Run read-only SQL on the serving snapshot and print a table.")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        print(f"ovni {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The source system's schema: the columns each landed table must have, their types, and which may be null."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    name: str
+    sql_type: str  # DuckDB type the column is cast to
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    kind: str  # transactions | customers | products
+    landing_prefix: str  # file-name prefix in the landing zone
+    raw_table: str
+    columns: tuple[SourceColumn, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+TRANSACTIONS = SourceTable(
+    kind="transactions",
+    landing_prefix="transacciones",
+    raw_table="raw_transactions",
+    columns=(
+        SourceColumn("customer_id", "BIGINT"),
+        SourceColumn("product_id", "BIGINT"),
+        SourceColumn("order_id", "BIGINT"),
+        SourceColumn("purchase_date", "TIMESTAMP"),
+        SourceColumn("items", "DOUBLE"),
+    ),
+)
+
+CUSTOMERS = SourceTable(
+    kind="customers",
+    landing_prefix="clientes",
+    raw_table="raw_customers",
+    columns=(
+        SourceColumn("customer_id", "BIGINT"),
+        SourceColumn("region_id", "BIGINT", nullable=True),
+        SourceColumn("zone_id", "BIGINT", nullable=True),
+        SourceColumn("customer_type", "VARCHAR", nullable=True),
+        SourceColumn("Y", "DOUBLE", nullable=True),
+        SourceColumn("X", "DOUBLE", nullable=True),
+        SourceColumn("num_deliver_per_week", "BIGINT", nullable=True),
+        SourceColumn("num_visit_per_week", "BIGINT", nullable=True),
+    ),
+)
+
+PRODUCTS = SourceTable(
+    kind="products",
+    landing_prefix="productos",
+    raw_table="raw_products",
+    columns=(
+        SourceColumn("product_id", "BIGINT"),
+        SourceColumn("brand", "VARCHAR", nullable=True),
+        SourceColumn("category", "VARCHAR", nullable=True),
+        SourceColumn("sub_category", "VARCHAR", nullable=True),
+        SourceColumn("segment", "VARCHAR", nullable=True),
+        SourceColumn("package", "VARCHAR", nullable=True),
+        SourceColumn("size", "DOUBLE", nullable=True),
+    ),
+)
+
+SOURCE_TABLES: dict[str, SourceTable] = {t.kind: t for t in (TRANSACTIONS, CUSTOMERS, PRODUCTS)}
+
+# Lineage columns every raw table adds to the source columns.
+LINEAGE_COLUMNS = (
+    ("batch_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("file_hash", "VARCHAR"),
+    ("source_row", "BIGINT"),
+    ("ingested_at", "TIMESTAMP"),
+)
+
+
+def table_for_file_name(name: str) -> SourceTable | None:
+    """The source table a landed file belongs to, by its name prefix and suffix; None if not ours."""
+    lowered = name.lower()
+    if not lowered.endswith((".parquet", ".csv")) or lowered.startswith("."):
+        return None
+    for table in SOURCE_TABLES.values():
+        if lowered.startswith(table.landing_prefix):
+            return table
+    return None

@@ -1,0 +1,28 @@
+"""The OVNI code location: every asset, check, job, sensor, schedule and resource."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ovni_assets.defs import checks, jobs, sensors
+from ovni_assets.defs.assets import clean_assets, ingest_assets
+from ovni_assets.defs.resources import warehouse_resource
+from ovni_assets.settings import get_settings
+
+ASSET_MODULES = [ingest_assets, clean_assets]
+
+
+def build_definitions() -> dg.Definitions:
+    settings = get_settings().ensure_layout()
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=[*checks.DATA_CHECKS, *dg.load_asset_checks_from_modules(ASSET_MODULES)],
+        jobs=jobs.ALL_JOBS,
+        sensors=sensors.ALL_SENSORS,
+        schedules=[],
+        resources={"warehouse": warehouse_resource(settings)},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

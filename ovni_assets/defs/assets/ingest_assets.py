@@ -1,0 +1,63 @@
+"""Ingest group: landed files → append-only raw tables (one batch per file, identified by its hash)."""
+
+import dagster as dg
+
+from ovni_assets.data.ingestion import RejectedFile, ingest_landing
+from ovni_assets.data.schema import SOURCE_TABLES
+from ovni_assets.defs.metadata import table_metadata
+from ovni_assets.defs.resources import WarehouseResource
+from ovni_assets.settings import get_settings
+from ovni_assets.warehouse import row_count
+
+RAW_ASSET_KEYS = {kind: dg.AssetKey(table.raw_table) for kind, table in SOURCE_TABLES.items()}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            group_name="ingest",
+            description=f"Append-only copy of every landed `{SOURCE_TABLES[kind].landing_prefix}*` file, "
+            "with batch id, file name, file hash, row number and ingestion time on every row.",
+            kinds={"duckdb"},
+        )
+        for kind, key in RAW_ASSET_KEYS.items()
+    ],
+    can_subset=False,
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
+)
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Validate every new landed file, quarantine a bad one (the run fails, no table changes), else
+    append them all in one transaction. Files ingested before (same bytes) are skipped."""
+    settings = get_settings()
+    with warehouse.get_connection() as con:
+        try:
+            report = ingest_landing(con, settings.landing_dir, settings.quarantine_dir)
+        except RejectedFile as rejected:
+            raise dg.Failure(
+                description=f"{rejected} (moved to quarantine/{rejected.file.name}; no table changed)",
+                metadata={
+                    "file": rejected.file.name,
+                    "reason": rejected.reason,
+                    "sha256": rejected.file.sha256,
+                },
+                allow_retries=False,
+            ) from None
+        if report.skipped_known:
+            context.log.info(
+                "Already ingested (same bytes): " + ", ".join(f.name for f in report.skipped_known)
+            )
+        for kind, key in RAW_ASSET_KEYS.items():
+            table = SOURCE_TABLES[kind].raw_table
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    **table_metadata(con, table),
+                    "rows_added": dg.MetadataValue.int(report.rows_for(kind)),
+                    "files_added": dg.MetadataValue.json(report.files_for(kind)),
+                    "files_already_ingested": dg.MetadataValue.int(
+                        sum(1 for f in report.skipped_known if f.table.kind == kind)
+                    ),
+                },
+                data_version=dg.DataVersion(str(row_count(con, table))),
+            )

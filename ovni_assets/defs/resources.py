@@ -1,0 +1,45 @@
+"""Dagster resources: the DuckDB warehouse (one writer per run) and MLflow tracking."""
+
+import contextlib
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
+
+from ovni_assets.settings import OvniSettings
+from ovni_assets.warehouse import run_lock
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource on `warehouse.duckdb` that holds the run lock for the whole run.
+
+    Jobs use the in-process executor, so the resource is set up once per run: two runs (CLI, sensor,
+    UI) never write at the same time; the second waits for the first and then proceeds.
+    """
+
+    lock_path: str
+    lock_timeout_seconds: float = 3600.0
+    _held: contextlib.ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        def on_wait() -> None:
+            if context.log is not None:
+                context.log.info(f"Waiting for another OVNI run to release {self.lock_path}")
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(run_lock(Path(self.lock_path), self.lock_timeout_seconds, on_wait))
+        self._held = stack
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+
+def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
+    return WarehouseResource(
+        database=str(settings.warehouse_path),
+        lock_path=str(settings.run_lock_path),
+        lock_timeout_seconds=settings.run_lock_timeout_seconds,
+    )

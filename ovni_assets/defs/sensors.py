@@ -1,0 +1,70 @@
+"""Sensors that watch the outside world: new files in the landing zone, and failed runs."""
+
+import hashlib
+import json
+
+import dagster as dg
+
+from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.defs.jobs import ingest_job
+from ovni_assets.monitoring.run_failures import record_run_failure
+from ovni_assets.settings import get_settings
+
+
+def landing_fingerprints(landing_dir) -> dict[str, list[int]]:
+    """{file name: [size, mtime_ns]} of every recognised file in the landing zone (cheap: no reads)."""
+    if not landing_dir.exists():
+        return {}
+    found = {}
+    for path in landing_dir.iterdir():
+        if path.is_file() and table_for_file_name(path.name) is not None:
+            stat = path.stat()
+            found[path.name] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts an ingest run when a new or changed file appears in the landing zone.",
+)
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    landing_dir = get_settings().landing_dir
+    current = landing_fingerprints(landing_dir)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(name for name, fingerprint in current.items() if previous.get(name) != fingerprint)
+    if not changed:
+        return dg.SkipReason(f"No new files in {landing_dir}")
+    run_key = hashlib.sha256(
+        json.dumps({n: current[n] for n in changed}, sort_keys=True).encode()
+    ).hexdigest()
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=run_key, tags={"ovni/trigger": "landing", "ovni/files": ",".join(changed)[:200]}
+            )
+        ],
+        cursor=json.dumps(current, sort_keys=True),
+    )
+
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records every failed run with its reason: a run tag shown in the runs list and a line in "
+    "$OVNI_HOME/run_failures.jsonl.",
+)
+def run_failure_recorder(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    reason = context.failure_event.message or "unknown reason"
+    step_failures = context.get_step_failure_events()
+    if step_failures:
+        error = step_failures[0].event_specific_data.error
+        if error is not None:
+            reason = error.message.strip().splitlines()[0]
+    record_run_failure(get_settings(), run.run_id, run.job_name, reason)
+    context.instance.add_run_tags(run.run_id, {"ovni/failure_reason": reason[:1000]})
+    context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")
+
+
+ALL_SENSORS = [landing_sensor, run_failure_recorder]

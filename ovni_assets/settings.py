@@ -1,0 +1,119 @@
+"""One settings object for every part of OVNI, read from `OVNI_*` environment variables.
+
+This module imports neither dagster nor mlflow, so the serving package may use it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODEL_NAME = "ovni-purchase"
+CHAMPION_ALIAS = "champion"
+LANDING_PREFIXES = {"transacciones": "transactions", "clientes": "customers", "productos": "products"}
+LANDING_SUFFIXES = (".parquet", ".csv")
+
+DAGSTER_YAML = """\
+# Written by OVNI (ovni_assets.settings). CLI runs, sensor runs and UI runs share this instance.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    # DuckDB has one writer: runs launched by the daemon go one at a time.
+    max_concurrent_runs: 1
+run_retries:
+  enabled: true
+  max_retries: 0
+telemetry:
+  enabled: false
+"""
+
+
+class OvniSettings(BaseSettings):
+    """Where OVNI keeps its state and how its services are reached."""
+
+    model_config = SettingsConfigDict(env_prefix="OVNI_", extra="ignore")
+
+    home: Path = Field(default=Path(".ovni"), description="Folder holding all state.")
+    host: str = Field(default="127.0.0.1", description="Interface local services bind to.")
+    dagster_port: int = 3000
+    mlflow_port: int = 5000
+    api_port: int = 8000
+    ui_port: int = 7860
+    api_url: str = Field(default="http://127.0.0.1:8000", description="Where the UI finds the API.")
+    api_token: str | None = Field(default=None, description="Bearer token for POST /admin/reload.")
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="Override of the MLflow store; default is SQLite under OVNI_HOME."
+    )
+    hpo_seconds: float = Field(default=60.0, description="Time budget of the hyperparameter search.")
+    reload_interval_seconds: float = Field(default=3.0, description="How often the API polls the registry.")
+    run_lock_timeout_seconds: float = Field(
+        default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."
+    )
+    ui_lang: str = Field(default="es", description="Language of the Gradio UI: es or en.")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def serving_path(self) -> Path:
+        return self.home / "serving.duckdb"
+
+    @property
+    def run_lock_path(self) -> Path:
+        return self.home / "warehouse.lock"
+
+    @property
+    def mlflow_db_path(self) -> Path:
+        return self.home / "mlflow.db"
+
+    @property
+    def mlartifacts_dir(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_db_path}"
+
+    def ensure_layout(self) -> OvniSettings:
+        """Create the folders under OVNI_HOME, write `dagster.yaml` and point DAGSTER_HOME at it.
+
+        A deployment that sets DAGSTER_HOME elsewhere (docker-compose, Kubernetes) keeps its own instance.
+        """
+        for folder in (self.landing_dir, self.quarantine_dir, self.mlartifacts_dir, self.dagster_home):
+            folder.mkdir(parents=True, exist_ok=True)
+        external = os.environ.get("DAGSTER_HOME")
+        if external and Path(external).resolve() != self.dagster_home:
+            return self
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists() or dagster_yaml.read_text() != DAGSTER_YAML:
+            dagster_yaml.write_text(DAGSTER_YAML)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        return self
+
+
+def get_settings() -> OvniSettings:
+    """Settings as the environment says now (cheap; read again so tests can change OVNI_*)."""
+    return OvniSettings()

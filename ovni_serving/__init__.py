@@ -1,0 +1,1 @@
+"""OVNI serving API (FastAPI). Never imports dagster."""

@@ -1,0 +1,1 @@
+"""OVNI Gradio UI. Speaks only HTTP to the API."""
