@@ -4,8 +4,20 @@ import dagster as dg
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest", "clean"),
-    description="Landed files → raw tables → clean tables (and their checks).",
+    selection=dg.AssetSelection.groups("ingest", "clean", "features", "monitoring"),
+    description="Landed files → raw → clean tables → features → drift and realized-quality monitoring.",
 )
 
-ALL_JOBS = [ingest_job]
+train_job = dg.define_asset_job(
+    "train_job",
+    selection=dg.AssetSelection.groups("model"),
+    description="Train a challenger (HPO, threshold, MLflow run, registry version); promote it iff it wins.",
+)
+
+predict_job = dg.define_asset_job(
+    "predict_job",
+    selection=dg.AssetSelection.groups("predictions"),
+    description="Score next week's candidate pairs with the champion and publish the serving snapshot.",
+)
+
+ALL_JOBS = [ingest_job, train_job, predict_job]
