@@ -214,8 +214,8 @@ def ingest_landing(
         for file, stage_name, rows in staged:
             columns = ", ".join(f'"{c}"' for c in file.table.column_names)
             con.execute(
-                f"INSERT INTO {file.table.raw_table} ({columns}, batch_id, source_file, file_hash, source_row, "
-                f"ingested_at) SELECT {columns}, ?, ?, ?, source_row, ? FROM {stage_name}",
+                f"INSERT INTO {file.table.raw_table} ({columns}, batch_id, source_file, file_hash, "
+                f"source_row, ingested_at) SELECT {columns}, ?, ?, ?, source_row, ? FROM {stage_name}",
                 [file.batch_id, file.name, file.sha256, ingested_at],
             )
             con.execute(

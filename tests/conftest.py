@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole suite: an isolated OVNI_HOME and the real SodAI data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# CI clones the repo into a fresh folder with a copy of shared/ beside it.
+SODAI_DIR = REPO_ROOT.parent / "shared" / "data" / "sodai"
+
+
+@pytest.fixture
+def ovni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh OVNI_HOME (and DAGSTER_HOME under it) for one test; returns its settings."""
+    from ovni_assets.settings import get_settings
+
+    home = tmp_path / "ovni_home"
+    monkeypatch.setenv("OVNI_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("OVNI_HPO_SECONDS", "2")
+    settings = get_settings().ensure_layout()
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def sodai_dir() -> Path:
+    if not (SODAI_DIR / "transacciones.parquet").exists():
+        pytest.fail(f"real SodAI data not found at {SODAI_DIR} (shared/ must sit beside the repo)")
+    return SODAI_DIR
