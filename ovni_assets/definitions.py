@@ -13,7 +13,7 @@ ASSET_MODULES = [ingest_assets, clean_assets]
 
 
 def build_definitions() -> dg.Definitions:
-    settings = get_settings().ensure_layout()
+    settings = get_settings()
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[*checks.DATA_CHECKS, *dg.load_asset_checks_from_modules(ASSET_MODULES)],

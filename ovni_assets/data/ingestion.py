@@ -184,6 +184,29 @@ def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
     return target
 
 
+def _append_staged(
+    con: duckdb.DuckDBPyConnection, staged: list[tuple[LandedFile, str, int]], ingested_at: datetime
+) -> None:
+    """Append every staged file to its raw table and the file registry, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for file, stage_name, rows in staged:
+            columns = ", ".join(f'"{c}"' for c in file.table.column_names)
+            con.execute(
+                f"INSERT INTO {file.table.raw_table} ({columns}, batch_id, source_file, file_hash, "
+                f"source_row, ingested_at) SELECT {columns}, ?, ?, ?, source_row, ? FROM {stage_name}",
+                [file.batch_id, file.name, file.sha256, ingested_at],
+            )
+            con.execute(
+                "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [file.batch_id, file.sha256, file.name, file.table.kind, rows, file.size, ingested_at],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def ingest_landing(
     con: duckdb.DuckDBPyConnection, landing_dir: Path, quarantine_dir: Path, now: datetime | None = None
 ) -> IngestReport:
@@ -199,35 +222,19 @@ def ingest_landing(
             new_files.append(file)
 
     staged: list[tuple[LandedFile, str, int]] = []
-    for index, file in enumerate(new_files):
-        stage_name = f"stage_{index}"
-        try:
-            rows = stage_file(con, file, stage_name)
-        except RejectedFile as rejected:
-            quarantine(file, rejected.reason, quarantine_dir)
-            raise
-        staged.append((file, stage_name, rows))
-
-    ingested_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    con.execute("BEGIN TRANSACTION")
     try:
-        for file, stage_name, rows in staged:
-            columns = ", ".join(f'"{c}"' for c in file.table.column_names)
-            con.execute(
-                f"INSERT INTO {file.table.raw_table} ({columns}, batch_id, source_file, file_hash, "
-                f"source_row, ingested_at) SELECT {columns}, ?, ?, ?, source_row, ? FROM {stage_name}",
-                [file.batch_id, file.name, file.sha256, ingested_at],
-            )
-            con.execute(
-                "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [file.batch_id, file.sha256, file.name, file.table.kind, rows, file.size, ingested_at],
-            )
-            report.ingested.append((file, rows))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        for index, file in enumerate(new_files):
+            stage_name = f"stage_{index}"
+            try:
+                rows = stage_file(con, file, stage_name)
+            except RejectedFile as rejected:
+                quarantine(file, rejected.reason, quarantine_dir)
+                raise
+            staged.append((file, stage_name, rows))
+        _append_staged(con, staged, (now or datetime.now(UTC)).replace(tzinfo=None))
     finally:
-        for _, stage_name, _ in staged:
-            con.execute(f"DROP TABLE IF EXISTS {stage_name}")
+        for index in range(len(new_files)):
+            con.execute(f"DROP TABLE IF EXISTS stage_{index}")
+            con.execute(f"DROP TABLE IF EXISTS stage_{index}_src")
+    report.ingested.extend((file, rows) for file, _, rows in staged)
     return report
