@@ -6,6 +6,7 @@ import json
 import dagster as dg
 
 from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.defs.jobs import ingest_job
 from ovni_assets.monitoring.run_failures import record_run_failure
 from ovni_assets.settings import get_settings
@@ -56,12 +57,11 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
 )
 def run_failure_recorder(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
-    reason = context.failure_event.message or "unknown reason"
     step_failures = context.get_step_failure_events()
     if step_failures:
-        error = step_failures[0].event_specific_data.error
-        if error is not None:
-            reason = error.message.strip().splitlines()[0]
+        reason = one_line_reason(step_failures[0].event_specific_data.error)
+    else:
+        reason = context.failure_event.message or "unknown reason"
     record_run_failure(get_settings(), run.run_id, run.job_name, reason)
     context.instance.add_run_tags(run.run_id, {"ovni/failure_reason": reason[:1000]})
     context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")

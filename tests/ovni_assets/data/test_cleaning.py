@@ -59,7 +59,11 @@ class Warehouse:
 
     def drop(self, transactions=(), customers=(), products=()):
         self.drops += 1
-        for prefix, rows in (("transacciones", transactions), ("clientes", customers), ("productos", products)):
+        for prefix, rows in (
+            ("transacciones", transactions),
+            ("clientes", customers),
+            ("productos", products),
+        ):
             if rows:
                 pd.DataFrame(list(rows)).to_parquet(self.landing / f"{prefix}_{self.drops}.parquet")
         ingest_landing(self.con, self.landing, self.quarantine)
@@ -98,7 +102,8 @@ def test_returns_are_netted_per_customer_product_order(warehouse):
     )
     stats = cleaning.build_transactions(warehouse.con)
     rows = warehouse.query(
-        "SELECT product_id, order_id, items, gross_items, returned_items, week_start::VARCHAR FROM transactions"
+        "SELECT product_id, order_id, items, gross_items, returned_items, week_start::VARCHAR "
+        "FROM transactions"
     )
     assert rows == [(10, 100, 2.0, 3.0, 1.0, "2024-01-01")]
     assert stats.return_lines == 3
@@ -115,7 +120,9 @@ def test_week_start_is_the_iso_monday(warehouse):
 
 
 def test_unknown_ids_are_kept_and_reported_as_placeholders(warehouse):
-    warehouse.drop([line(1, 10, 1, "2024-01-02", 1.0), line(99, 77, 2, "2024-01-02", 1.0)], [customer(1)], [product(10)])
+    warehouse.drop(
+        [line(1, 10, 1, "2024-01-02", 1.0), line(99, 77, 2, "2024-01-02", 1.0)], [customer(1)], [product(10)]
+    )
     customers = cleaning.build_customers(warehouse.con)
     products = cleaning.build_products(warehouse.con)
     cleaning.build_transactions(warehouse.con)
@@ -140,7 +147,9 @@ def test_coordinates_swapped_missing_and_impossible(warehouse):
         [product(10)],
     )
     counts = cleaning.build_customers(warehouse.con)
-    rows = warehouse.query("SELECT customer_id, latitude, longitude, coordinates_status FROM customers ORDER BY 1")
+    rows = warehouse.query(
+        "SELECT customer_id, latitude, longitude, coordinates_status FROM customers ORDER BY 1"
+    )
     assert rows == [
         (1, -46.1, -108.0, "ok"),
         (2, -46.3, -108.2, "swapped"),
@@ -156,9 +165,9 @@ def test_newest_attributes_win_and_raw_keeps_history(warehouse):
     cleaning.build_customers(warehouse.con)
     cleaning.build_products(warehouse.con)
 
-    assert warehouse.query("SELECT num_deliver_per_week, customer_type FROM customers WHERE customer_id = 1") == [
-        (5, "MAYORISTA")
-    ]
+    assert warehouse.query(
+        "SELECT num_deliver_per_week, customer_type FROM customers WHERE customer_id = 1"
+    ) == [(5, "MAYORISTA")]
     assert warehouse.query("SELECT count(*) FROM customers") == [(2,)]
     assert warehouse.query("SELECT segment FROM products") == [("HIGH",)]
     assert warehouse.query("SELECT count(*) FROM raw_customers WHERE customer_id = 1") == [(2,)]
@@ -179,7 +188,7 @@ def test_real_data_quirks_match_the_data_readme(warehouse, sodai_dir):
     assert customers["unknown_ids"] == 0 and products["unknown_ids"] == 0
     assert customers["missing_coordinates"] == 1
     assert customers["swapped_coordinates"] >= 1
-    assert warehouse.query("SELECT count(DISTINCT customer_id), count(DISTINCT product_id) FROM transactions") == [
-        (1_423, 100)
-    ]
+    assert warehouse.query(
+        "SELECT count(DISTINCT customer_id), count(DISTINCT product_id) FROM transactions"
+    ) == [(1_423, 100)]
     assert warehouse.query("SELECT count(DISTINCT week_start) FROM transactions") == [(40,)]

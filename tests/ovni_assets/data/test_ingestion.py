@@ -93,7 +93,10 @@ def test_ingests_parquet_and_csv_with_lineage(con, dirs):
            FROM raw_transactions r JOIN ingested_files f ON f.file_name = r.source_file"""
     ).fetchall()
     assert traced == [("transacciones_2024w01.parquet", True, True)]
-    assert con.execute("SELECT list(source_row ORDER BY source_row) FROM raw_products").fetchone()[0] == [1, 2]
+    assert con.execute("SELECT list(source_row ORDER BY source_row) FROM raw_products").fetchone()[0] == [
+        1,
+        2,
+    ]
     assert con.execute("SELECT sum(items) FROM raw_transactions").fetchone()[0] == pytest.approx(3 + 2 / 3)
 
 
@@ -146,7 +149,9 @@ BAD_FILES = {
     ),
     "uncastable type": (
         "transacciones_bad.csv",
-        lambda p: TRANSACTIONS.astype({"items": str}).assign(items=["1", "two", "3", "4"]).to_csv(p, index=False),
+        lambda p: (
+            TRANSACTIONS.astype({"items": str}).assign(items=["1", "two", "3", "4"]).to_csv(p, index=False)
+        ),
         "column items has 1 value(s) that are not valid double values (e.g. 'two')",
     ),
     "unparseable date": (
@@ -158,9 +163,9 @@ BAD_FILES = {
     ),
     "implausible date": (
         "transacciones_bad.csv",
-        lambda p: TRANSACTIONS.assign(purchase_date=["1970-01-01", "2024-01-01", "2024-01-01", "2024-01-03"]).to_csv(
-            p, index=False
-        ),
+        lambda p: TRANSACTIONS.assign(
+            purchase_date=["1970-01-01", "2024-01-01", "2024-01-01", "2024-01-03"]
+        ).to_csv(p, index=False),
         "1 purchase_date value(s) outside plausible range",
     ),
     "missing key": (
@@ -198,7 +203,9 @@ def test_bad_file_is_quarantined_and_nothing_changes(con, dirs, kind):
     name, write, expected_reason = BAD_FILES[kind]
     write(landing / name)
     # A valid new file in the same drop stays in the landing zone for the next run.
-    TRANSACTIONS.assign(order_id=TRANSACTIONS.order_id + 1000).to_parquet(landing / "transacciones_good.parquet")
+    TRANSACTIONS.assign(order_id=TRANSACTIONS.order_id + 1000).to_parquet(
+        landing / "transacciones_good.parquet"
+    )
 
     with pytest.raises(RejectedFile) as raised:
         ingest_landing(con, landing, quarantine)
@@ -230,7 +237,9 @@ def test_garbage_is_rejected_with_a_reason_a_person_understands(con, dirs):
 def test_quarantine_never_overwrites_an_earlier_rejection(con, dirs):
     landing, quarantine = dirs
     for attempt in range(2):
-        (landing / "productos_empty.csv").write_text("product_id,brand,category,sub_category,segment,package,size\n")
+        (landing / "productos_empty.csv").write_text(
+            "product_id,brand,category,sub_category,segment,package,size\n"
+        )
         if attempt:  # different bytes, same name
             (landing / "productos_empty.csv").write_text(
                 "product_id,brand,category,sub_category,segment,package,size\n\n"

@@ -49,7 +49,13 @@ def land_small_drop(landing, unknown_customer: bool = False) -> None:
 
 def materialize_data(settings, instance):
     return dg.materialize(
-        [ingest_assets.raw_tables, clean_assets.customers, clean_assets.products, clean_assets.transactions, *DATA_CHECKS],
+        [
+            ingest_assets.raw_tables,
+            clean_assets.customers,
+            clean_assets.products,
+            clean_assets.transactions,
+            *DATA_CHECKS,
+        ],
         resources={"warehouse": warehouse_resource(settings)},
         instance=instance,
         raise_on_error=False,
@@ -57,13 +63,11 @@ def materialize_data(settings, instance):
 
 
 def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
-    return {
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}": (
-            e.asset_check_evaluation_data
-        )
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
+    """{"asset:check": evaluation} of every check evaluated in the run."""
+    evaluations = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    return {f"{c.asset_key.to_user_string()}:{c.check_name}": c for c in evaluations}
 
 
 def test_raw_and_clean_assets_materialize_with_metadata_and_passing_checks(ovni_home):
@@ -76,7 +80,9 @@ def test_raw_and_clean_assets_materialize_with_metadata_and_passing_checks(ovni_
         by_key = {m.asset_key.to_user_string(): m.metadata for m in raw}
         assert by_key["raw_transactions"]["dagster/row_count"].value == 4
         assert by_key["raw_transactions"]["rows_added"].value == 4
-        assert "purchase_date" in [c.name for c in by_key["raw_transactions"]["dagster/column_schema"].schema.columns]
+        assert "purchase_date" in [
+            c.name for c in by_key["raw_transactions"]["dagster/column_schema"].schema.columns
+        ]
         transactions = result.asset_materializations_for_node("transactions")[0].metadata
         assert transactions["duplicate_rows_dropped"].value == 1
         assert transactions["dagster/row_count"].value == 3
@@ -111,7 +117,10 @@ def test_rejected_file_fails_the_run_with_one_clear_line_and_changes_nothing(ovn
         assert not result.success
         failure = next(e for e in result.all_events if e.is_step_failure)
         message = failure.step_failure_data.error.message
-        assert "rejected transacciones_w2.csv: missing required column(s) order_id, purchase_date, items" in message
+        assert (
+            "rejected transacciones_w2.csv: missing required column(s) order_id, purchase_date, items"
+            in message
+        )
         with connect(ovni_home.warehouse_path) as con:
             assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == before
         assert (ovni_home.quarantine_dir / "transacciones_w2.csv.reason.txt").exists()
