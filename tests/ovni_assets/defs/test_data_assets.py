@@ -64,9 +64,8 @@ def materialize_data(settings, instance):
 
 def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
     """{"asset:check": evaluation} of every check evaluated in the run."""
-    evaluations = [
-        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
+    events = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [e.asset_check_evaluation_data for e in events]
     return {f"{c.asset_key.to_user_string()}:{c.check_name}": c for c in evaluations}
 
 
