@@ -1,0 +1,64 @@
+"""The `ovni` command as a user runs it: a real process, exit codes and the lines it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+OVNI = str(Path(sys.executable).with_name("ovni"))
+
+
+def run_ovni(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2"}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run([OVNI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_every_command():
+    result = subprocess.run([OVNI, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for command in ("generate", "run", "backtest", "promote", "serve", "ui", "up", "sql"):
+        assert command in result.stdout
+
+
+def test_bad_arguments_exit_2_with_a_usage_line(tmp_path):
+    result = run_ovni("generate", "--out", str(tmp_path), "--customers", "zero", home=tmp_path)
+    assert result.returncode == 2
+    assert "expected a whole number, got 'zero'" in result.stderr
+
+
+def test_rejected_file_exits_1_with_one_line_naming_file_and_reason(tmp_path):
+    home = tmp_path / "home"
+    landing = home / "landing"
+    landing.mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "customer_id": [1],
+            "product_id": [2],
+            "order_id": [3],
+            "purchase_date": ["not a date"],
+            "items": [1],
+        }
+    ).to_csv(landing / "transacciones_w1.csv", index=False)
+
+    result = run_ovni("run", home=home)
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(
+        "ovni run: rejected transacciones_w1.csv: column purchase_date has 1 value(s)"
+    )
+    assert "quarantine" in last_line
+    assert (home / "quarantine" / "transacciones_w1.csv.reason.txt").exists()
+    assert not (home / "landing" / "transacciones_w1.csv").exists()
+
+    # The failed run is recorded in the OVNI Dagster instance, so the Dagster UI shows it.
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs()
+        assert [run.status for run in runs] == [dg.DagsterRunStatus.FAILURE]
+        assert runs[0].tags.get("ovni/trigger") == "cli"
