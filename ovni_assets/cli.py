@@ -16,13 +16,17 @@ class CliError(Exception):
 def _cmd_generate(args: argparse.Namespace) -> int:
     from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, write_dataset
 
-    config = GeneratorConfig(
-        customers=args.customers,
-        weeks=args.weeks,
-        start=args.start,
-        seed=args.seed,
-        drifts=tuple(parse_drift(spec) for spec in args.drift),
-    )
+    try:
+        config = GeneratorConfig(
+            customers=args.customers,
+            weeks=args.weeks,
+            start=args.start,
+            seed=args.seed,
+            drifts=tuple(parse_drift(spec) for spec in args.drift),
+        )
+        config.validate()
+    except ValueError as error:  # a bad --drift spec or a drift week outside the generated weeks
+        raise CliError(str(error)) from None
     summary = write_dataset(config, Path(args.out))
     for table, rows in summary.items():
         print(f"{table}: {rows:,} rows")
