@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ovni_assets.defs import checks, jobs, sensors
-from ovni_assets.defs.assets import clean_assets, ingest_assets
+from ovni_assets.defs import checks, jobs, ml_sensors, sensors
+from ovni_assets.defs.assets import clean_assets, ingest_assets, monitoring_assets
 from ovni_assets.defs.resources import warehouse_resource
 from ovni_assets.settings import get_settings
 
-ASSET_MODULES = [ingest_assets, clean_assets]
+ASSET_MODULES = [ingest_assets, clean_assets, monitoring_assets]
 
 
 def build_definitions() -> dg.Definitions:
@@ -18,8 +18,8 @@ def build_definitions() -> dg.Definitions:
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[*checks.DATA_CHECKS, *dg.load_asset_checks_from_modules(ASSET_MODULES)],
         jobs=jobs.ALL_JOBS,
-        sensors=sensors.ALL_SENSORS,
-        schedules=[],
+        sensors=[*sensors.ALL_SENSORS, *ml_sensors.ML_SENSORS],
+        schedules=ml_sensors.ML_SCHEDULES,
         resources={"warehouse": warehouse_resource(settings)},
         executor=dg.in_process_executor,
     )

@@ -1,0 +1,307 @@
+"""Feature drift: the newest feature week against the champion's training reference.
+
+Per feature: PSI (population stability index, in DuckDB SQL over bounded samples) plus a test — two-sample
+Kolmogorov–Smirnov for numeric features, chi-square on the category counts for categorical ones (scipy, on
+samples of at most `TEST_SAMPLE_ROWS` rows a side). p-values are corrected for the number of features
+(Benjamini–Hochberg). A feature is *drifted* only when both hold: adjusted p < `ALPHA` **and**
+PSI ≥ `PSI_THRESHOLD`. The effect-size floor keeps large data from flagging trivial shifts (with a million
+rows any shift is "significant"); the test keeps small samples from flagging noise.
+
+Reference = the `pair_features` rows of the last `REFERENCE_WEEKS` weeks the champion was trained on (up to
+its `train_last_week`), current = the rows of the newest feature week; each is a reservoir sample of at most
+`SAMPLE_ROWS` rows, so the cost is bounded whatever the data size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ovni_assets.warehouse import column_schema, table_exists
+
+PSI_THRESHOLD = 0.2
+ALPHA = 0.01
+PSI_BINS = 10
+SAMPLE_ROWS = 200_000
+TEST_SAMPLE_ROWS = 20_000
+REFERENCE_WEEKS = 4
+MISSING = "∅ missing"
+
+DRIFT_REPORTS_DDL = """
+CREATE TABLE IF NOT EXISTS drift_reports (
+    report_id VARCHAR, week_start DATE, reference_model_version VARCHAR, feature VARCHAR, kind VARCHAR,
+    psi DOUBLE, statistic DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, drifted BOOLEAN, created_at TIMESTAMP
+)
+"""
+DRIFT_COLUMNS = ["feature", "kind", "psi", "statistic", "p_value", "p_adjusted", "drifted"]
+NOT_FEATURES = {"customer_id", "product_id", "week_start", "target_week_start", "label"}
+CATEGORICAL_TYPES = ("VARCHAR", "BOOLEAN", "ENUM")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _long_sql(table: str, side: str, columns: list[str], cast: str) -> str:
+    """`table` unpivoted to (side, feature, value) rows, NULLs kept."""
+    select = ", ".join(f"CAST({_quoted(c)} AS {cast}) AS {_quoted(c)}" for c in columns)
+    return (
+        f"SELECT '{side}' AS side, feature, value FROM (SELECT {select} FROM {table}) "
+        f"UNPIVOT INCLUDE NULLS (value FOR feature IN ({', '.join(_quoted(c) for c in columns)}))"
+    )
+
+
+def population_stability(
+    con: duckdb.DuckDBPyConnection,
+    reference: str,
+    current: str,
+    numeric: list[str],
+    categorical: list[str],
+    bins: int = PSI_BINS,
+) -> dict[str, float]:
+    """PSI per feature, computed in SQL: numeric features in reference-quantile bins (ties merge bins),
+    categorical features by category; NULL is a bin of its own; shares smoothed by half a row per bin."""
+    parts = []
+    if numeric:
+        cut_points = [i / bins for i in range(1, bins)]
+        parts.append(f"""
+            numeric_long AS ({_long_sql(reference, "reference", numeric, "DOUBLE")}
+                UNION ALL {_long_sql(current, "current", numeric, "DOUBLE")}),
+            edges AS (
+                SELECT feature, list_sort(list_distinct(quantile_disc(value, {cut_points}))) AS edges
+                FROM numeric_long WHERE side = 'reference' AND value IS NOT NULL GROUP BY feature),
+            numeric_binned AS (
+                SELECT side, feature,
+                    CASE WHEN value IS NULL THEN '{MISSING}'
+                         ELSE coalesce(len(list_filter(edges, lambda e: e < value)), 0)::VARCHAR END AS bin
+                FROM numeric_long LEFT JOIN edges USING (feature))""")
+    if categorical:
+        parts.append(f"""
+            categorical_long AS ({_long_sql(reference, "reference", categorical, "VARCHAR")}
+                UNION ALL {_long_sql(current, "current", categorical, "VARCHAR")}),
+            categorical_binned AS (
+                SELECT side, feature, coalesce(value, '{MISSING}') AS bin FROM categorical_long)""")
+    binned = " UNION ALL ".join(
+        f"SELECT * FROM {name}"
+        for name, used in (("numeric_binned", numeric), ("categorical_binned", categorical))
+        if used
+    )
+    rows = con.execute(f"""
+        WITH {", ".join(parts)},
+        counts AS (
+            SELECT feature, bin,
+                count(*) FILTER (WHERE side = 'reference') AS n_reference,
+                count(*) FILTER (WHERE side = 'current') AS n_current
+            FROM ({binned}) GROUP BY feature, bin),
+        shares AS (
+            SELECT feature,
+                (n_reference + 0.5) / (sum(n_reference) OVER f + 0.5 * count(*) OVER f) AS p_reference,
+                (n_current + 0.5) / (sum(n_current) OVER f + 0.5 * count(*) OVER f) AS p_current
+            FROM counts WINDOW f AS (PARTITION BY feature))
+        SELECT feature, sum((p_current - p_reference) * ln(p_current / p_reference)) AS psi
+        FROM shares GROUP BY feature
+    """).fetchall()
+    return {feature: float(psi) for feature, psi in rows}
+
+
+def _sample(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: int, seed: int
+) -> pd.DataFrame:
+    select = ", ".join(_quoted(c) for c in columns)
+    return con.execute(
+        f"SELECT {select} FROM {table} USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"
+    ).df()
+
+
+def _ks(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
+    reference, current = reference.dropna().astype(float), current.dropna().astype(float)
+    if reference.empty or current.empty:
+        return float("nan"), 1.0
+    result = stats.ks_2samp(reference.to_numpy(), current.to_numpy())
+    return float(result.statistic), float(result.pvalue)
+
+
+def _chi_square(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
+    counts = pd.concat(
+        [
+            reference.astype("string").fillna(MISSING).value_counts(),
+            current.astype("string").fillna(MISSING).value_counts(),
+        ],
+        axis=1,
+    ).fillna(0)
+    counts = counts[counts.sum(axis=1) > 0]
+    if len(counts) < 2 or (counts.sum(axis=0) == 0).any():
+        return 0.0, 1.0
+    result = stats.chi2_contingency(counts.to_numpy(dtype=float).T)
+    return float(result.statistic), float(result.pvalue)
+
+
+def feature_drift(
+    con: duckdb.DuckDBPyConnection,
+    reference: str,
+    current: str,
+    numeric: list[str],
+    categorical: list[str],
+    psi_threshold: float = PSI_THRESHOLD,
+    alpha: float = ALPHA,
+    test_sample_rows: int = TEST_SAMPLE_ROWS,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per feature (`DRIFT_COLUMNS`), largest PSI first. `reference` and `current` are tables or
+    views in `con` holding the feature columns."""
+    if not numeric and not categorical:
+        return pd.DataFrame(columns=DRIFT_COLUMNS)
+    psi = population_stability(con, reference, current, numeric, categorical)
+    columns = numeric + categorical
+    reference_sample = _sample(con, reference, columns, test_sample_rows, seed)
+    current_sample = _sample(con, current, columns, test_sample_rows, seed + 1)
+    rows = []
+    for feature in columns:
+        kind = "numeric" if feature in numeric else "categorical"
+        test = _ks if kind == "numeric" else _chi_square
+        statistic, p_value = test(reference_sample[feature], current_sample[feature])
+        rows.append((feature, kind, psi.get(feature, 0.0), statistic, p_value))
+    result = pd.DataFrame(rows, columns=["feature", "kind", "psi", "statistic", "p_value"])
+    result["p_adjusted"] = stats.false_discovery_control(result["p_value"].to_numpy(), method="bh")
+    result["drifted"] = (result["p_adjusted"] < alpha) & (result["psi"] >= psi_threshold)
+    return result.sort_values("psi", ascending=False, ignore_index=True)[DRIFT_COLUMNS]
+
+
+@dataclass
+class DriftReport:
+    """A drift report of one feature week; `features` is empty when there was nothing to compare."""
+
+    note: str
+    report_id: str | None = None
+    week_start: date | None = None
+    reference_model_version: str | None = None
+    reference_weeks: list[date] = field(default_factory=list)
+    reference_rows: int = 0
+    current_rows: int = 0
+    features: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DRIFT_COLUMNS))
+
+    @property
+    def drifted_features(self) -> int:
+        return int(self.features["drifted"].sum()) if len(self.features) else 0
+
+    @property
+    def max_psi(self) -> float:
+        return float(self.features["psi"].max()) if len(self.features) else 0.0
+
+    def markdown(self) -> str:
+        if not len(self.features):
+            return f"_{self.note}_"
+        table = self.features.assign(
+            psi=self.features["psi"].round(3),
+            statistic=self.features["statistic"].round(3),
+            p_value=self.features["p_value"].map(lambda p: f"{p:.2g}"),
+            p_adjusted=self.features["p_adjusted"].map(lambda p: f"{p:.2g}"),
+            drifted=self.features["drifted"].map({True: "**yes**", False: ""}),
+        )
+        return f"{self.note}\n\n" + table.to_markdown(index=False)
+
+
+def feature_columns(
+    con: duckdb.DuckDBPyConnection, table: str = "pair_features"
+) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature columns of `table`: every column but the keys and the label, text and
+    boolean columns categorical."""
+    numeric, categorical = [], []
+    for name, sql_type in column_schema(con, table):
+        if name not in NOT_FEATURES:
+            (categorical if sql_type.upper().startswith(CATEGORICAL_TYPES) else numeric).append(name)
+    return numeric, categorical
+
+
+def champion_reference(con: duckdb.DuckDBPyConnection) -> tuple[str, date] | None:
+    """(model_version, train_last_week) of the champion per `model_versions`, or None without one."""
+    if not table_exists(con, "model_versions"):
+        return None
+    row = con.execute(
+        "SELECT model_version, train_last_week FROM model_versions WHERE is_champion "
+        "ORDER BY trained_at DESC LIMIT 1"
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return str(row[0]), pd.Timestamp(row[1]).date()
+
+
+def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | None = None) -> DriftReport:
+    """Compare the newest week of `pair_features` with the champion's training reference and append the
+    per-feature rows to `drift_reports` (created if missing, so the table always exists). Every column of
+    `pair_features` but the keys and the label is a feature (see `feature_columns`)."""
+    con.execute(DRIFT_REPORTS_DDL)
+    if not table_exists(con, "pair_features"):
+        return DriftReport(note="No feature table yet: nothing to compare.")
+    champion = champion_reference(con)
+    if champion is None:
+        return DriftReport(note="No champion yet: there is no training reference to compare with.")
+    version, train_last_week = champion
+    numeric, categorical = feature_columns(con)
+    newest = con.execute("SELECT max(week_start) FROM pair_features").fetchone()[0]
+    first_reference = train_last_week - timedelta(days=7 * (REFERENCE_WEEKS - 1))
+    columns = ", ".join(_quoted(c) for c in numeric + categorical)
+    for name, where in (
+        ("drift_reference", f"week_start BETWEEN DATE '{first_reference}' AND DATE '{train_last_week}'"),
+        ("drift_current", f"week_start = DATE '{newest}'"),
+    ):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
+            f"(SELECT week_start, {columns} FROM pair_features WHERE {where}) "
+            f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+        )
+    reference_weeks = [
+        pd.Timestamp(w).date()
+        for (w,) in con.execute("SELECT DISTINCT week_start FROM drift_reference ORDER BY 1").fetchall()
+    ]
+    reference_rows = con.execute("SELECT count(*) FROM drift_reference").fetchone()[0]
+    current_rows = con.execute("SELECT count(*) FROM drift_current").fetchone()[0]
+    report = DriftReport(
+        note="",
+        week_start=newest,
+        reference_model_version=version,
+        reference_weeks=reference_weeks,
+        reference_rows=reference_rows,
+        current_rows=current_rows,
+    )
+    if reference_rows == 0 or current_rows == 0:
+        report.note = (
+            f"Week {newest} vs champion v{version}: no rows to compare "
+            f"(reference {reference_rows:,}, current {current_rows:,})."
+        )
+        return _drop_temp(con, report)
+    report.features = feature_drift(con, "drift_reference", "drift_current", numeric, categorical)
+    created_at = created_at or datetime.now(UTC).replace(tzinfo=None)
+    report.report_id = f"drift-{newest}-v{version}-{uuid.uuid4().hex[:8]}"
+    report.note = (
+        f"Week {newest} ({current_rows:,} rows sampled) vs champion v{version} training weeks "
+        f"{reference_weeks[0]}..{reference_weeks[-1]} ({reference_rows:,} rows sampled): "
+        f"{report.drifted_features} of {len(report.features)} features drifted "
+        f"(PSI ≥ {PSI_THRESHOLD} and BH-adjusted p < {ALPHA})."
+    )
+    rows = report.features.assign(
+        report_id=report.report_id,
+        week_start=newest,
+        reference_model_version=version,
+        created_at=created_at,
+        statistic=report.features["statistic"].astype(float).replace({np.nan: None}),
+    )
+    con.register("drift_rows", rows)
+    con.execute(
+        "INSERT INTO drift_reports SELECT report_id, week_start, reference_model_version, feature, kind, "
+        "psi, statistic, p_value, p_adjusted, drifted, created_at FROM drift_rows"
+    )
+    con.unregister("drift_rows")
+    return _drop_temp(con, report)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, report: DriftReport) -> DriftReport:
+    con.execute("DROP TABLE IF EXISTS drift_reference")
+    con.execute("DROP TABLE IF EXISTS drift_current")
+    return report

@@ -1,0 +1,205 @@
+"""Drift: detects a real shift, stays quiet on unshifted data, ignores trivial shifts in big data."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from ovni_assets.monitoring.drift import (
+    ALPHA,
+    DRIFT_COLUMNS,
+    PSI_THRESHOLD,
+    REFERENCE_WEEKS,
+    build_drift_report,
+    feature_columns,
+    feature_drift,
+    population_stability,
+)
+
+NUMERIC = ["weeks_since_last", "units_w4", "bought_w1", "mean_gap_weeks"]
+CATEGORICAL = ["category", "is_discovery"]
+CATEGORY_SHARES = [0.4, 0.3, 0.2, 0.1]
+
+
+def feature_frame(rows: int, rng: np.random.Generator, units_shift=0.0, category_shares=None) -> pd.DataFrame:
+    """Feature-like columns: skewed counts, a continuous value, a 0/1 flag, a column with NULLs, a
+    categorical and a boolean."""
+    return pd.DataFrame(
+        {
+            "weeks_since_last": rng.exponential(3.0, rows).round(),
+            "units_w4": rng.normal(10.0 + units_shift, 2.0, rows),
+            "bought_w1": rng.binomial(1, 0.3, rows),
+            "mean_gap_weeks": np.where(rng.random(rows) < 0.2, np.nan, rng.poisson(2.0, rows)),
+            "category": rng.choice(
+                ["AGUA", "GASEOSA", "JUGO", "TE"], rows, p=category_shares or CATEGORY_SHARES
+            ),
+            "is_discovery": rng.random(rows) < 0.1,
+        }
+    )
+
+
+def drift_of(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    con = duckdb.connect()
+    con.register("reference_rows", reference)
+    con.register("current_rows", current)
+    return feature_drift(con, "reference_rows", "current_rows", NUMERIC, CATEGORICAL).set_index("feature")
+
+
+def test_quiet_on_unshifted_data_across_seeds():
+    flagged_runs = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        result = drift_of(feature_frame(4000, rng), feature_frame(800, rng))
+        if result["drifted"].any():
+            flagged_runs.append((seed, list(result.index[result["drifted"]])))
+    assert len(flagged_runs) <= 1, flagged_runs
+
+
+def test_detects_injected_shift_in_exactly_the_shifted_features():
+    rng = np.random.default_rng(3)
+    reference = feature_frame(4000, rng)
+    current = feature_frame(800, rng, units_shift=2.0, category_shares=[0.1, 0.2, 0.3, 0.4])
+    result = drift_of(reference, current)
+    assert set(result.index[result["drifted"]]) == {"units_w4", "category"}
+    assert result.loc["units_w4", "kind"] == "numeric"
+    assert result.loc["category", "kind"] == "categorical"
+    assert result.loc["units_w4", "psi"] >= PSI_THRESHOLD
+    assert result.loc["units_w4", "p_adjusted"] < ALPHA
+    assert list(result.reset_index().columns) == DRIFT_COLUMNS
+
+
+def test_big_samples_do_not_flag_a_trivial_shift():
+    """With 150k rows a side the KS test calls a 0.05 sd shift significant; the PSI floor does not."""
+    rng = np.random.default_rng(5)
+    result = drift_of(feature_frame(150_000, rng), feature_frame(150_000, rng, units_shift=0.1))
+    assert result.loc["units_w4", "p_adjusted"] < ALPHA
+    assert result.loc["units_w4", "psi"] < PSI_THRESHOLD
+    assert not result["drifted"].any()
+
+
+def test_adjusted_p_values_are_benjamini_hochberg():
+    rng = np.random.default_rng(8)
+    result = drift_of(feature_frame(2000, rng), feature_frame(500, rng, units_shift=0.5))
+    p = result["p_value"].sort_values()
+    m = len(p)
+    expected = np.minimum.accumulate((p * m / np.arange(1, m + 1))[::-1])[::-1].clip(upper=1)
+    assert np.allclose(result.loc[p.index, "p_adjusted"], expected)
+    assert (result["p_adjusted"] >= result["p_value"]).all()
+
+
+def test_psi_by_hand_on_two_categories_and_missing_values():
+    con = duckdb.connect()
+    con.register("reference_rows", pd.DataFrame({"kind": ["a"] * 50 + ["b"] * 50}))
+    con.register("current_rows", pd.DataFrame({"kind": ["a"] * 60 + ["b"] * 20 + [None] * 20}))
+    psi = population_stability(con, "reference_rows", "current_rows", [], ["kind"])["kind"]
+    # shares smoothed by half a row per bin; three bins (a, b, missing)
+    reference = np.array([50.5, 50.5, 0.5]) / 101.5
+    current = np.array([60.5, 20.5, 20.5]) / 101.5
+    assert psi == pytest.approx(float(np.sum((current - reference) * np.log(current / reference))))
+
+
+def test_numeric_psi_merges_tied_quantile_bins():
+    """A 0/1 feature has two bins, not ten: equal shares give PSI 0, a flip gives a large PSI."""
+    con = duckdb.connect()
+    con.register("reference_rows", pd.DataFrame({"flag": [0] * 700 + [1] * 300}))
+    con.register("same_rows", pd.DataFrame({"flag": [0] * 70 + [1] * 30}))
+    con.register("flipped_rows", pd.DataFrame({"flag": [0] * 30 + [1] * 70}))
+    assert population_stability(con, "reference_rows", "same_rows", ["flag"], [])["flag"] == pytest.approx(
+        0.0, abs=1e-3
+    )
+    assert population_stability(con, "reference_rows", "flipped_rows", ["flag"], [])["flag"] > 0.5
+
+
+# --- the report over a warehouse -------------------------------------------------------------------
+
+
+def write_pair_features(con, weeks: list[date], shifted_week: date | None, rows_per_week=600, seed=1):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for week in weeks:
+        shifted = week == shifted_week
+        frame = feature_frame(
+            rows_per_week,
+            rng,
+            units_shift=3.0 if shifted else 0.0,
+            category_shares=[0.05, 0.15, 0.3, 0.5] if shifted else None,
+        )
+        frame.insert(0, "customer_id", np.arange(rows_per_week))
+        frame.insert(1, "product_id", rng.integers(1, 50, rows_per_week))
+        frame.insert(2, "week_start", week)
+        frame["target_week_start"] = week + timedelta(days=7)
+        frame["label"] = rng.binomial(1, 0.3, rows_per_week)
+        frames.append(frame)
+    con.register("features_frame", pd.concat(frames, ignore_index=True))
+    con.execute("CREATE TABLE pair_features AS SELECT * FROM features_frame")
+    con.unregister("features_frame")
+
+
+def write_model_versions(con, champion: str, train_last_week: date):
+    con.execute(
+        "CREATE TABLE model_versions AS SELECT * FROM (VALUES "
+        "('1', TIMESTAMP '2024-01-01', DATE '2024-02-05', false), "
+        "(?, TIMESTAMP '2024-03-01', ?, true)) AS t(model_version, trained_at, train_last_week, is_champion)",
+        [champion, train_last_week],
+    )
+
+
+WEEKS = [date(2024, 1, 1) + timedelta(days=7 * i) for i in range(10)]
+
+
+def test_report_without_champion_says_so_and_leaves_an_empty_table(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_pair_features(con, WEEKS, shifted_week=None)
+    report = build_drift_report(con)
+    assert "No champion" in report.note
+    assert report.drifted_features == 0 and report.max_psi == 0.0
+    assert report.markdown().startswith("_No champion")
+    columns = [c for c, *_ in con.execute("DESCRIBE drift_reports").fetchall()]
+    assert columns == [
+        "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "statistic",
+        "p_value", "p_adjusted", "drifted", "created_at",
+    ]  # fmt: skip
+    assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == 0
+
+
+def test_report_compares_newest_week_with_champion_training_weeks(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_pair_features(con, WEEKS, shifted_week=WEEKS[-1])
+    write_model_versions(con, champion="2", train_last_week=WEEKS[-3])
+    report = build_drift_report(con)
+
+    assert report.week_start == WEEKS[-1]
+    assert report.reference_model_version == "2"
+    assert report.reference_weeks == WEEKS[-3 - REFERENCE_WEEKS + 1 : -2]
+    assert report.reference_rows == 600 * REFERENCE_WEEKS and report.current_rows == 600
+    drifted = set(report.features.loc[report.features["drifted"], "feature"])
+    assert drifted == {"units_w4", "category"}
+    assert report.drifted_features == 2 and report.max_psi >= PSI_THRESHOLD
+    assert "| units_w4" in report.markdown() and "**yes**" in report.markdown()
+
+    stored = con.execute(
+        "SELECT report_id, week_start, reference_model_version, count(*), count(*) FILTER (WHERE drifted) "
+        "FROM drift_reports GROUP BY ALL"
+    ).fetchall()
+    assert stored == [(report.report_id, WEEKS[-1], "2", len(NUMERIC) + len(CATEGORICAL), 2)]
+    # keys and label are not features; text and boolean columns are categorical
+    assert feature_columns(con) == (NUMERIC, CATEGORICAL)
+    assert not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'drift_%' AND table_name <> "
+        "'drift_reports'"
+    ).fetchone()[0]
+
+
+def test_report_on_unshifted_newest_week_flags_nothing(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_pair_features(con, WEEKS, shifted_week=None)
+    write_model_versions(con, champion="2", train_last_week=WEEKS[-2])
+    report = build_drift_report(con)
+    assert report.drifted_features == 0
+    assert not math.isnan(report.max_psi) and report.max_psi < PSI_THRESHOLD
+    assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == len(NUMERIC) + len(CATEGORICAL)
