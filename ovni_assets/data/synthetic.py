@@ -9,14 +9,17 @@ both, `docs/synthetic-data.md` lists the numbers):
   Y swapped (Y ≈ -108).
 - `transacciones`: each buying customer has a habitual basket (its size depends on the customer type; which
   products, on their popularity) and a weekly activity rate that depends on its deliveries per week. A week is
-  active with a persistent two-state chain; in an active week each basket product is bought with the pair's
-  own rate (also persistent), plus occasional trials of other products (new pairs). Some basket products
-  start or stop mid-period, a few customers arrive late or stop buying, and customers with 1–2 deliveries a
-  week mostly never buy. An active week has 1 + Binomial(deliveries - 1, p) orders on distinct days (one
-  `order_id` per customer and day, increasing with the date). Units are (2j + 1)/3 (thirds) from the real
-  units curve, usually the pair's habitual quantity. About 3.4 % of lines are returns (a negative line in the
-  same order as a purchase of the same product, rarely larger than it), 1.3 % are a second line for the same
-  product and order, 0.34 % are exact duplicates. Activity follows a mild yearly wave and a few holiday weeks.
+  active with a two-state chain; in an active week each basket product is bought with the pair's own rate
+  (a few "core" products most weeks, the others now and then; a product just bought is a little less likely
+  the next week, a restocking cadence), plus occasional trials of other products (new pairs). Some basket
+  products start or stop mid-period, a few customers arrive late or stop buying, and customers with 1–2
+  deliveries a week mostly never buy. An active week has 1 + Binomial(deliveries - 1, p) orders on distinct
+  days (one `order_id` per customer and day, increasing with the date); a product is sometimes bought in two
+  orders of a week. Units are (2j + 1)/3 (thirds) from the real units curve, usually the pair's habitual
+  quantity. About 3.4 % of lines are returns (a negative line in the same order as a purchase of the same
+  product, nearly always all of it but 2/3 of a unit, as in the real data; 1 % more than was bought), 1.3 %
+  are a second line for the same product and order, 0.34 % are exact duplicates. Activity follows a mild
+  yearly wave, weekly noise and a few holiday weeks at 45 %.
 
 Drifts (`--drift KIND@WEEK`, WEEK 0-based from `start`; everything before WEEK is byte-for-byte the data
 without the drift):
@@ -35,7 +38,6 @@ deterministic for a seed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,25 +52,26 @@ from ovni_assets.data import synthetic_catalogue as ref
 # --- behaviour, calibrated so that synthetic_stats matches the real data (see docs/synthetic-data.md) ---
 ACTIVITY_MEAN_BY_DELIVERIES = {1: 0.3, 2: 0.4, 3: 0.66, 4: 0.6, 5: 0.8, 6: 0.8}
 ACTIVITY_CONCENTRATION = 1.2  # Beta(mean * c, (1 - mean) * c) spread of customers' activity rates
-ACTIVITY_PERSISTENCE = 0.2  # 0 = independent weeks, 1 = never changes state
-EXTRA_ORDER_PROBABILITY = 0.2  # per delivery slot beyond the first, in an active week
+ACTIVITY_PERSISTENCE = 0.05  # 0 = independent weeks, 1 = never changes state
+EXTRA_ORDER_PROBABILITY = 0.19  # per delivery slot beyond the first, in an active week
+REPEAT_IN_OTHER_ORDER_SHARE = 0.3  # products of a week bought again in another order of that week
 BASKET_SIZE_BY_TYPE = {
-    "ABARROTES": 16.0,
-    "MAYORISTA": 31.0,
-    "CANAL FRIO": 14.0,
-    "RESTAURANT": 23.0,
-    "SUPERMERCADO": 20.0,
-    "MINIMARKET": 48.0,
-    "TIENDA DE CONVENIENCIA": 28.0,
+    "ABARROTES": 25.0,
+    "MAYORISTA": 47.0,
+    "CANAL FRIO": 21.0,
+    "RESTAURANT": 36.0,
+    "SUPERMERCADO": 30.0,
+    "MINIMARKET": 72.0,
+    "TIENDA DE CONVENIENCIA": 42.0,
 }
-BASKET_SIZE_SPREAD = 0.6  # log-normal sigma of a customer's basket size around its type's
-CORE_PAIR_SHARE = 0.16  # basket products bought in most active weeks; the rest are occasional
-CORE_RATE_BETA = (5.0, 1.0)  # chance a basket product is bought in an active week
-OCCASIONAL_RATE_BETA = (0.5, 4.0)
-PAIR_PERSISTENCE = 0.05  # 0 = independent weeks, 1 = repeats its last active week
-LATE_PAIR_SHARE = 0.15  # basket products the customer only starts buying mid-period
+BASKET_SIZE_SPREAD = 0.7  # log-normal sigma of a customer's basket size around its type's
+CORE_PAIR_SHARE = 0.13  # basket products bought in most active weeks; the rest are occasional
+CORE_RATE_BETA = (5.5, 1.0)  # chance a basket product is bought in an active week
+OCCASIONAL_RATE_BETA = (0.5, 6.0)
+PAIR_PERSISTENCE = -0.15  # < 0: a product just bought is less likely the next active week (restocking)
+LATE_PAIR_SHARE = 0.3  # basket products the customer only starts buying mid-period
 ENDED_PAIR_SHARE = 0.1  # basket products the customer stops buying mid-period
-TRIALS_PER_ACTIVE_WEEK = 0.26  # Poisson mean of one-off purchases outside the basket
+TRIALS_PER_ACTIVE_WEEK = 0.08  # Poisson mean of one-off purchases outside the basket
 LATE_CUSTOMER_SHARE = 0.05
 NEVER_BUYS_SCALE = 0.75  # late and churning customers add to the measured never-buying shares
 CHURN_SHARE = 0.03
@@ -89,9 +92,9 @@ RETURN_LARGER_SHARE = 0.01  # returns larger than the purchase they follow
 SPLIT_LINE_SHARE = 0.013
 DUPLICATE_SHARE = 0.0034
 SEASONAL_AMPLITUDE = 0.1
-SEASONAL_NOISE = 0.03
-HOLIDAY_WEEK_SHARE = 0.08
-HOLIDAY_FACTOR = 0.5
+SEASONAL_NOISE = 0.06
+HOLIDAY_WEEK_SHARE = 0.1
+HOLIDAY_FACTOR = 0.45
 COORDINATES_SWAPPED_PER_CUSTOMER = 3 / 1569
 
 # --- drifts ---
@@ -357,12 +360,13 @@ def _return_j(rng: np.random.Generator, purchase_j: np.ndarray) -> np.ndarray:
 def season_factors(config: GeneratorConfig) -> np.ndarray:
     """Weekly multiplier of customers' activity: a mild yearly wave, noise and a few holiday weeks."""
     rng = np.random.default_rng([config.seed, _STREAM_SEASON])
-    factors = np.empty(config.weeks)
-    for week in range(config.weeks):
-        day_of_year = (config.start + timedelta(weeks=week)).timetuple().tm_yday
-        wave = SEASONAL_AMPLITUDE * math.sin(2 * math.pi * day_of_year / 365.25)
-        holiday = HOLIDAY_FACTOR if rng.random() < HOLIDAY_WEEK_SHARE else 1.0
-        factors[week] = (1 + wave + SEASONAL_NOISE * rng.standard_normal()) * holiday
+    day_of_year = np.array(
+        [(config.start + timedelta(weeks=week)).timetuple().tm_yday for week in range(config.weeks)]
+    )
+    factors = 1 + SEASONAL_AMPLITUDE * np.sin(2 * np.pi * day_of_year / 365.25)
+    factors += SEASONAL_NOISE * rng.standard_normal(config.weeks)
+    holidays = rng.choice(config.weeks, size=round(config.weeks * HOLIDAY_WEEK_SHARE), replace=False)
+    factors[holidays] *= HOLIDAY_FACTOR
     return factors
 
 
@@ -579,6 +583,17 @@ class _ChunkSimulator:
         row = np.searchsorted(buyers, customer)
         slot = (rng.random(len(customer)) * orders[row]).astype(int)
         day = days_by_preference[row, slot]
+
+        # A product bought this week is often bought again in another of the week's orders.
+        again = (orders[row] > 1) & (rng.random(len(customer)) < REPEAT_IN_OTHER_ORDER_SHARE)
+        other_orders = orders[row[again]]
+        other_slot = (
+            slot[again] + 1 + (rng.random(again.sum()) * (other_orders - 1)).astype(int)
+        ) % other_orders
+        customer = np.concatenate([customer, customer[again]])
+        product = np.concatenate([product, product[again]])
+        j = np.concatenate([j, _draw_j(rng, types[customer[len(j) :]])])
+        day = np.concatenate([day, days_by_preference[row[again], other_slot]])
 
         # Returns follow a purchase in the same order; split lines add a second purchase line.
         returned = rng.random(len(customer)) < RETURN_SHARE
