@@ -1,0 +1,599 @@
+"""The OVNI Gradio app: recommendations, look-up with what-if, batch explorer, model monitoring, help.
+
+`build_app(api_url, lang)` builds the page in one language; `launch(host, port)` serves the page in
+`OVNI_UI_LANG` at `/` and in the other language at `/en/` or `/es/` (the button in the header switches).
+Every handler talks to the API through `OvniApiClient`; when the API is down or refuses, the page shows a
+plain message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from ovni_ui import views
+from ovni_ui.api_client import ApiError, ApiRequestError, OvniApiClient
+from ovni_ui.catalogue import CatalogueCache
+from ovni_ui.config import load_config
+from ovni_ui.i18n import LANG_NAMES, Texts
+
+# Pair features a person can reason about, offered in the what-if panel (the rest of the row is kept).
+WHATIF_FEATURES = (
+    "weeks_since_last",
+    "bought_w4",
+    "bought_w12",
+    "units_w4",
+    "mean_gap_weeks",
+    "cust_active_w4",
+)
+MAX_RANKED = 100  # the API's largest k: a customer's whole candidate list
+EXPLORE_TABLE_ROWS = 300
+TOP_PRODUCTS_CHART = 15
+PROBABILITY_BINS = 10
+
+
+def _parse_id(value: Any) -> int | None:
+    """A dropdown value (an id, or text typed by the user starting with the id) as an int, else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    head = str(value).strip().split(" ", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _friendly(blanks: tuple[Any, ...]) -> Callable:
+    """Turn API failures into a message in the handler's first output; the other outputs get `blanks`."""
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def wrapper(self: OvniPage, *args: Any, **kwargs: Any) -> tuple:
+            try:
+                return method(self, *args, **kwargs)
+            except ApiError as error:
+                return (self.error_banner(error), *blanks)
+
+        return wrapper
+
+    return decorate
+
+
+class OvniPage:
+    """The event handlers of one page (one language), sharing one API client."""
+
+    def __init__(self, api: OvniApiClient, tr: Texts, download_dir: Path):
+        self.api = api
+        self.tr = tr
+        self.download_dir = download_dir
+        self.catalogue = CatalogueCache(api)
+
+    # --- shared ------------------------------------------------------------------------------------------
+    def error_banner(self, error: ApiError) -> str:
+        if isinstance(error, ApiRequestError):
+            return views.banner("error", self.tr("api_refused", detail=error.detail))
+        return views.banner("error", self.tr("api_down"))
+
+    def _threshold(self) -> float | None:
+        threshold = self.api.model().get("threshold")
+        return None if threshold is None else float(threshold)
+
+    # --- page load ---------------------------------------------------------------------------------------
+    @_friendly(blanks=(gr.skip(),) * 7)
+    def load(self, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio's progress tracker)
+        """Service status, and the choices of every picker (customers, products, weeks, filters)."""
+        tr = self.tr
+        catalogue = self.catalogue.get(progress, tr("loading_predictions"))
+        customers, products = catalogue.customers, catalogue.products
+        # Weeks with a batch: the week being served and every past week already scored against actuals.
+        weeks = sorted(
+            {catalogue.week_start}
+            | {str(q["week_start"]) for q in self.api.quality() if q.get("week_start")},
+            reverse=True,
+        )
+        customer_choices = [
+            (
+                tr(
+                    "customer_choice",
+                    customer_id=cid,
+                    customer_type=c.get("customer_type") or "—",
+                    deliveries=c.get("num_deliver_per_week") or "—",
+                ),
+                cid,
+            )
+            for cid, c in sorted(customers.items())
+        ]
+        product_choices = [
+            (
+                tr(
+                    "product_choice",
+                    product_id=pid,
+                    brand=p.get("brand") or "—",
+                    sub_category=(p.get("sub_category") or "—").lower(),
+                    package=(p.get("package") or "—").lower(),
+                    size=tr.number(p.get("size"), 2).rstrip("0").rstrip(",.") if p.get("size") else "—",
+                ),
+                pid,
+            )
+            for pid, p in sorted(products.items())
+        ]
+        all_choice = [(tr("all"), "")]
+
+        def distinct(rows: dict[int, dict], key: str) -> list:
+            return all_choice + sorted({str(r[key]) for r in rows.values() if r.get(key)})
+
+        status = views.banner(
+            "ok", tr("status_ok", version=catalogue.model_version, week=catalogue.week_start)
+        )
+        return (
+            status,
+            gr.update(choices=customer_choices),
+            gr.update(choices=customer_choices),
+            gr.update(choices=product_choices),
+            gr.update(choices=weeks, value=weeks[0] if weeks else None),
+            gr.update(choices=distinct(customers, "customer_type"), value=""),
+            gr.update(choices=distinct(products, "segment"), value=""),
+            gr.update(choices=distinct(products, "brand"), value=""),
+        )
+
+    # --- Recomendaciones ---------------------------------------------------------------------------------
+    @_friendly(blanks=("", ""))
+    def recommend(self, customer: Any, k: float) -> tuple[str, str, str]:
+        """Top-k products of next week for one customer: (message, customer card, table)."""
+        tr = self.tr
+        customer_id = _parse_id(customer)
+        if customer_id is None:
+            return views.banner("info", tr("pick_customer")), "", ""
+        payload = self.api.recommendations(customer_id, int(k), tr.lang)
+        details = self.api.customer(customer_id)["attributes"]
+        products = {
+            int(item["product_id"]): self.api.product(int(item["product_id"]))["attributes"]
+            for item in payload.get("recommendations") or []
+        }
+        table = views.recommendations_table(tr, payload, products, self._threshold())
+        return "", views.customer_card(tr, details), table
+
+    # --- Consultar ---------------------------------------------------------------------------------------
+    @_friendly(blanks=("", None, "", *(None,) * len(WHATIF_FEATURES)))
+    def consult(self, customer: Any, product: Any) -> tuple:
+        """Probability, decision and reasons of one pair; fills the what-if inputs with its features.
+
+        Outputs: message, result card, what-if state, what-if message, one value per what-if input."""
+        tr = self.tr
+        customer_id, product_id = _parse_id(customer), _parse_id(product)
+        no_whatif = (None, "", *(None,) * len(WHATIF_FEATURES))
+        if customer_id is None or product_id is None:
+            return (views.banner("info", tr("pick_pair")), "", *no_whatif)
+        scored = self.api.predict([(customer_id, product_id)])
+        prediction = scored["predictions"][0]
+        product = self.api.product(product_id)["attributes"]
+        # Reasons come with the customer's ranked candidates; a pair outside them has none (cold start).
+        ranked = self.api.recommendations(customer_id, MAX_RANKED, tr.lang)["recommendations"]
+        reasons = next((r["reasons"] for r in ranked if int(r["product_id"]) == product_id), [])
+        result = views.pair_result(
+            tr, prediction, str(scored["week_start"]), self._threshold(), reasons, product
+        )
+        try:
+            features = self.api.pair_features(customer_id, product_id)["features"]
+        except ApiError as error:  # the answer above still stands; only the simulation is unavailable
+            return ("", result, None, self.error_banner(error), *(None,) * len(WHATIF_FEATURES))
+        state = {"features": features, "probability": prediction["probability"]}
+        return ("", result, state, "", *(features.get(name) for name in WHATIF_FEATURES))
+
+    @_friendly(blanks=("",))
+    def simulate(self, state: dict | None, *values: float) -> tuple[str, str]:
+        """Score the pair's feature row with the what-if values replaced (`POST /predict/features`)."""
+        tr = self.tr
+        if not state:
+            return views.banner("info", tr("whatif_pick_first")), ""
+        row = dict(state["features"])
+        for name, value in zip(WHATIF_FEATURES, values, strict=True):
+            if value is not None:
+                row[name] = value
+        scored = self.api.predict_features([row])["predictions"][0]
+        decision = tr("will_buy") if scored["will_buy"] else tr("will_not_buy")
+        text = tr(
+            "whatif_result",
+            probability=tr.percent(scored["probability"]),
+            decision=decision,
+            before=tr.percent(state["probability"]),
+        )
+        bar = views.probability_bar(tr, scored["probability"], self._threshold(), bool(scored["will_buy"]))
+        return "", f'<div class="ovni-card" id="ovni-whatif-result"><p>{text}</p>{bar}</div>'
+
+    # --- Explorar ----------------------------------------------------------------------------------------
+    @_friendly(blanks=("", None, None, None, gr.update(visible=False)))
+    def explore(
+        self,
+        week: str | None,
+        customer_type: str | None,
+        segment: str | None,
+        brand: str | None,
+        only_buy: bool,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's progress tracker)
+    ) -> tuple:
+        """The batch of a week, filtered: (message, summary, histogram, expected buyers, table, CSV)."""
+        tr = self.tr
+        progress(0, desc=tr("loading_predictions"))
+        week = week or self.catalogue.get().week_start
+        batch = self.catalogue.batch(week, progress, tr("loading_predictions"))
+        for column, wanted in (("customer_type", customer_type), ("segment", segment), ("brand", brand)):
+            if wanted:
+                batch = batch[batch[column] == wanted]
+        if only_buy:
+            batch = batch[batch["will_buy"]]
+        if batch.empty:
+            return views.banner("info", tr("explore_empty")), "", None, None, None, gr.update(visible=False)
+        batch = batch.sort_values(["probability", "customer_id"], ascending=[False, True])
+        summary = views.kpis(
+            [
+                (tr("pairs_count"), tr.number(len(batch), 0)),
+                (tr("col_will_buy"), tr.number(int(batch["will_buy"].sum()), 0)),
+                (tr("expected_buyers"), tr.number(float(batch["probability"].sum()), 1)),
+            ]
+        )
+        message = (
+            views.banner("info", tr("explore_truncated", shown=EXPLORE_TABLE_ROWS, total=len(batch)))
+            if len(batch) > EXPLORE_TABLE_ROWS
+            else ""
+        )
+        csv_path = self.download_dir / f"ovni_{week}.csv"
+        self._explore_table(batch, limit=None).to_csv(csv_path, index=False)
+        return (
+            message,
+            summary,
+            self._histogram(batch),
+            self._expected_buyers(batch, self.catalogue.get().products),
+            self._explore_table(batch),
+            gr.update(value=str(csv_path), visible=True),
+        )
+
+    def _explore_table(self, batch: pd.DataFrame, limit: int | None = EXPLORE_TABLE_ROWS) -> pd.DataFrame:
+        tr = self.tr
+        rows = batch if limit is None else batch.head(limit)
+        return pd.DataFrame(
+            {
+                tr("col_week"): rows["week_start"].astype(str),
+                tr("col_customer_id"): rows["customer_id"].astype(int),
+                tr("col_customer_type"): rows["customer_type"],
+                tr("col_product_id"): rows["product_id"].astype(int),
+                tr("col_brand"): rows["brand"],
+                tr("col_segment"): rows["segment"],
+                tr("col_probability_short"): rows["probability"].round(4),
+                tr("col_will_buy"): rows["will_buy"].map({True: tr("yes"), False: tr("no")}),
+            }
+        )
+
+    def _histogram(self, batch: pd.DataFrame) -> pd.DataFrame:
+        tr = self.tr
+        edges = [i / PROBABILITY_BINS for i in range(PROBABILITY_BINS + 1)]
+        labels = [f"{tr.number(lo, 1)}–{tr.number(hi, 1)}" for lo, hi in itertools.pairwise(edges)]
+        bins = pd.cut(batch["probability"], bins=edges, labels=labels, include_lowest=True)
+        counts = bins.value_counts().reindex(labels, fill_value=0)
+        return pd.DataFrame({tr("probability_bin"): labels, tr("pairs_count"): counts.to_numpy()})
+
+    def _expected_buyers(self, batch: pd.DataFrame, products: dict[int, dict]) -> pd.DataFrame:
+        tr = self.tr
+        top = batch.groupby("product_id")["probability"].sum().nlargest(TOP_PRODUCTS_CHART)
+        names = [
+            f"{int(pid)} · {products.get(int(pid), {}).get('brand') or ''}".strip(" ·") for pid in top.index
+        ]
+        return pd.DataFrame({tr("col_product"): names, tr("expected_buyers"): top.round(2).to_numpy()})
+
+    # --- Modelo y monitoreo ------------------------------------------------------------------------------
+    @_friendly(blanks=("", None, None, "", None))
+    def monitoring(self) -> tuple:
+        """Champion card, version history, realized F1 per week and drift per feature."""
+        tr = self.tr
+        model = self.api.model()
+        metrics = model.get("metrics") or {}
+        card = views.kpis(
+            [
+                (tr("version"), f"v{model['version']}"),
+                (tr("trained_at"), str(model.get("trained_at") or "—")[:16].replace("T", " ")),
+                (tr("validation_f1"), tr.number(metrics.get("val_f1"), 3)),
+                (tr("validation_precision"), tr.number(metrics.get("val_precision"), 3)),
+                (tr("validation_recall"), tr.number(metrics.get("val_recall"), 3)),
+                (tr("threshold"), tr.number(model.get("threshold"), 3)),
+            ]
+        )
+        snapshot_id = escape(str(model.get("training_snapshot_id") or "—"))
+        card = (
+            f'<div class="ovni-card" id="ovni-champion"><h3>{escape(tr("champion_title"))}</h3>{card}'
+            f'<p class="product-detail">{escape(tr("training_snapshot"))}: {snapshot_id}</p></div>'
+        )
+        quality_rows = [q for q in self.api.quality() if q.get("f1") is not None]
+        versions = self._versions(model, quality_rows)
+        quality = pd.DataFrame(
+            {
+                tr("col_week"): pd.to_datetime([q["week_start"] for q in quality_rows]),
+                tr("realized_f1"): [q["f1"] for q in quality_rows],
+            }
+        )
+        drift = self.api.drift()
+        features = drift.get("features") or []
+        drift_frame = pd.DataFrame(
+            {
+                tr("feature"): [f["feature"] for f in features],
+                tr("psi"): [f.get("psi") or 0.0 for f in features],
+                tr("drift_flag"): [tr("drifted") if f.get("drifted") else tr("stable") for f in features],
+            }
+        )
+        drift_note = (
+            views.banner(
+                "info",
+                tr(
+                    "drift_week",
+                    week=drift.get("week_start"),
+                    flagged=sum(bool(f.get("drifted")) for f in features),
+                    total=len(features),
+                ),
+            )
+            if features
+            else views.banner("info", tr("drift_empty"))
+        )
+        quality_value = quality if not quality.empty else None
+        message = "" if quality_rows else views.banner("info", tr("quality_empty"))
+        return message, card, versions, quality_value, drift_note, drift_frame
+
+    def _versions(self, model: dict, quality_rows: list[dict]) -> pd.DataFrame:
+        """Versions that made predictions (weeks served, realized F1) and the champion's training facts."""
+        tr = self.tr
+        served: dict[str, list[float]] = {}
+        for row in quality_rows:
+            served.setdefault(str(row.get("model_version") or "?"), []).append(float(row["f1"]))
+        served.setdefault(str(model["version"]), [])
+        champion = str(model["version"])
+        metrics = model.get("metrics") or {}
+        rows = []
+        for version in sorted(served, key=lambda v: (not v.isdigit(), -int(v) if v.isdigit() else 0, v)):
+            is_champion = version == champion
+            f1s = served[version]
+            rows.append(
+                {
+                    tr("col_version"): f"v{version}",
+                    tr("col_champion"): "★" if is_champion else "",
+                    tr("col_weeks_served"): len(f1s),
+                    tr("col_realized_f1"): round(sum(f1s) / len(f1s), 3) if f1s else None,
+                    tr("col_trained_at"): str(model.get("trained_at") or "")[:16].replace("T", " ")
+                    if is_champion
+                    else "",
+                    tr("col_val_f1"): round(float(metrics["val_f1"]), 3)
+                    if is_champion and metrics.get("val_f1") is not None
+                    else None,
+                    tr("col_threshold"): round(float(model["threshold"]), 3) if is_champion else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def build_app(api_url: str, lang: str, switch_url: str | None = None) -> gr.Blocks:
+    """The whole page in one language (es or en), reading from the API at `api_url`.
+
+    `switch_url` is where the language button leads (the page in the other language)."""
+    tr = Texts(lang)
+    api = OvniApiClient(api_url)
+    page = OvniPage(api, tr, Path(tempfile.mkdtemp(prefix="ovni-ui-")))
+
+    with gr.Blocks(title=tr("page_title"), analytics_enabled=False) as demo:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=6):
+                gr.HTML(views.header(tr))
+            with gr.Column(scale=1, min_width=120):
+                gr.Button(
+                    LANG_NAMES[tr.other_lang],
+                    link=switch_url or f"../{tr.other_lang}/",
+                    size="sm",
+                    elem_id="ovni-language",
+                )
+        status = gr.HTML(elem_id="ovni-status")
+
+        with gr.Tabs():
+            with gr.Tab(tr("tab_recommend"), id="recommend"), gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=280):
+                    customer = gr.Dropdown(
+                        label=tr("customer"),
+                        info=tr("customer_info"),
+                        choices=[],
+                        value=None,
+                        allow_custom_value=True,
+                        filterable=True,
+                        elem_id="ovni-customer",
+                    )
+                    top_k = gr.Slider(1, 20, value=5, step=1, label=tr("top_k"))
+                    recommend_button = gr.Button(tr("show_recommendations"), variant="primary")
+                    customer_card = gr.HTML()
+                with gr.Column(scale=3):
+                    recommend_message = gr.HTML(views.banner("info", tr("pick_customer")))
+                    recommendations = gr.HTML(elem_id="ovni-recommendations-box")
+
+            with gr.Tab(tr("tab_consult"), id="consult"):
+                with gr.Row():
+                    consult_customer = gr.Dropdown(
+                        label=tr("customer"),
+                        info=tr("customer_info"),
+                        choices=[],
+                        value=None,
+                        allow_custom_value=True,
+                        filterable=True,
+                        elem_id="ovni-consult-customer",
+                    )
+                    consult_product = gr.Dropdown(
+                        label=tr("product"),
+                        info=tr("product_info"),
+                        choices=[],
+                        value=None,
+                        allow_custom_value=True,
+                        filterable=True,
+                        elem_id="ovni-consult-product",
+                    )
+                consult_button = gr.Button(tr("consult_button"), variant="primary", elem_id="ovni-consult")
+                consult_message = gr.HTML(views.banner("info", tr("pick_pair")))
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        consult_result = gr.HTML()
+                    with gr.Column(scale=2), gr.Accordion(tr("whatif_title"), open=True):
+                        gr.Markdown(tr("whatif_intro"))
+                        whatif_inputs = []
+                        for first in range(0, len(WHATIF_FEATURES), 2):
+                            with gr.Row():
+                                whatif_inputs.extend(
+                                    gr.Number(
+                                        label=tr(f"feat_{name}"), minimum=0, precision=None, min_width=140
+                                    )
+                                    for name in WHATIF_FEATURES[first : first + 2]
+                                )
+                        simulate_button = gr.Button(tr("whatif_button"), elem_id="ovni-simulate")
+                        whatif_message = gr.HTML()
+                        whatif_result = gr.HTML()
+                consult_state = gr.State(None)
+
+            with gr.Tab(tr("tab_explore"), id="explore") as explore_tab:
+                with gr.Row():
+                    week = gr.Dropdown(label=tr("week"), choices=[], value=None)
+                    customer_type = gr.Dropdown(
+                        label=tr("customer_type_filter"), choices=[(tr("all"), "")], value=""
+                    )
+                    segment = gr.Dropdown(label=tr("segment_filter"), choices=[(tr("all"), "")], value="")
+                    brand = gr.Dropdown(label=tr("brand_filter"), choices=[(tr("all"), "")], value="")
+                    only_buy = gr.Checkbox(label=tr("only_buy"), value=False)
+                with gr.Row():
+                    explore_button = gr.Button(tr("explore_button"), variant="primary", scale=3)
+                    download = gr.DownloadButton(tr("download_csv"), visible=False, scale=1)
+                explore_message = gr.HTML()
+                explore_summary = gr.HTML()
+                with gr.Row():
+                    histogram = gr.BarPlot(
+                        x=tr("probability_bin"),
+                        y=tr("pairs_count"),
+                        title=tr("histogram_title"),
+                        sort=None,
+                        height=300,
+                    )
+                    expected = gr.BarPlot(
+                        x=tr("col_product"),
+                        y=tr("expected_buyers"),
+                        title=tr("expected_buyers_title"),
+                        sort="-y",
+                        x_label_angle=-40,
+                        y_lim=[0, None],
+                        height=300,
+                    )
+                explore_table = gr.Dataframe(interactive=False, max_height=420, wrap=True)
+
+            with gr.Tab(tr("tab_model"), id="model") as model_tab:
+                with gr.Row():
+                    model_message = gr.HTML()
+                    refresh_button = gr.Button(tr("refresh"), size="sm", scale=0, min_width=140)
+                champion = gr.HTML()
+                with gr.Row(equal_height=False):
+                    with gr.Column():
+                        quality_plot = gr.LinePlot(
+                            x=tr("col_week"),
+                            y=tr("realized_f1"),
+                            title=tr("quality_title"),
+                            height=300,
+                            y_lim=[0, 1],
+                        )
+                    with gr.Column():
+                        drift_note = gr.HTML()
+                        drift_plot = gr.BarPlot(
+                            x=tr("feature"),
+                            y=tr("psi"),
+                            color=tr("drift_flag"),
+                            color_map={tr("drifted"): "#d64545", tr("stable"): "#5b8def"},
+                            title=tr("drift_title"),
+                            sort="-y",
+                            x_label_angle=-40,
+                            height=300,
+                        )
+                versions = gr.Dataframe(label=tr("versions_title"), interactive=False, max_height=300)
+
+            with gr.Tab(tr("tab_help"), id="help"):
+                gr.Markdown(tr("help_markdown"))
+
+        demo.load(
+            page.load,
+            outputs=[
+                status,
+                customer,
+                consult_customer,
+                consult_product,
+                week,
+                customer_type,
+                segment,
+                brand,
+            ],
+            api_name="load_page",
+        )
+        recommend_outputs = [recommend_message, customer_card, recommendations]
+        recommend_button.click(page.recommend, [customer, top_k], recommend_outputs, api_name="recommend")
+        customer.change(page.recommend, [customer, top_k], recommend_outputs, api_visibility="private")
+        consult_button.click(
+            page.consult,
+            [consult_customer, consult_product],
+            [consult_message, consult_result, consult_state, whatif_message, *whatif_inputs],
+            api_name="consult",
+        )
+        simulate_button.click(
+            page.simulate,
+            [consult_state, *whatif_inputs],
+            [whatif_message, whatif_result],
+            api_name="simulate",
+        )
+        explore_outputs = [explore_message, explore_summary, histogram, expected, explore_table, download]
+        explore_inputs = [week, customer_type, segment, brand, only_buy]
+        explore_button.click(page.explore, explore_inputs, explore_outputs, api_name="explore")
+        explore_tab.select(page.explore, explore_inputs, explore_outputs, api_visibility="private")
+        monitoring_outputs = [model_message, champion, versions, quality_plot, drift_note, drift_plot]
+        refresh_button.click(page.monitoring, None, monitoring_outputs, api_name="monitoring")
+        model_tab.select(page.monitoring, None, monitoring_outputs, api_visibility="private")
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    """The default theme with local fonts only (nothing is fetched from the internet)."""
+    return gr.themes.Default(primary_hue="blue", secondary_hue="slate", neutral_hue="slate")
+
+
+def create_server(api_url: str, default_lang: str):
+    """A FastAPI app with the page in `default_lang` at / and in the other language at /<lang>/."""
+    from fastapi import FastAPI
+
+    other_lang = Texts(default_lang).other_lang
+    server = FastAPI(title="OVNI UI", docs_url=None, redoc_url=None, openapi_url=None)
+    pages = {other_lang: (f"/{other_lang}", "../"), default_lang: ("/", f"./{other_lang}/")}
+    for lang, (path, switch_url) in pages.items():  # the other language first: / would catch everything
+        gr.mount_gradio_app(
+            server,
+            build_app(api_url, lang, switch_url=switch_url),
+            path=path,
+            theme=theme(),
+            css=views.CSS,
+            footer_links=[],
+        )
+    return server
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860) -> int:
+    """Serve the UI with uvicorn until interrupted (`ovni ui`)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    try:
+        config = load_config()
+    except ValueError as error:
+        print(f"ovni ui: {error}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    print(f"OVNI UI on http://{host}:{port}/ (API: {config.api_url})", flush=True)
+    uvicorn.run(create_server(config.api_url, config.lang), host=host, port=port, log_level="warning")
+    return 0
