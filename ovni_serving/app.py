@@ -1,0 +1,64 @@
+"""The FastAPI application factory: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from ovni_assets.settings import OvniSettings, get_settings
+from ovni_serving.errors import install_error_handlers
+from ovni_serving.metrics import Metrics, MetricsMiddleware
+from ovni_serving.model_store import ModelStore
+from ovni_serving.routes import ALL
+
+logger = logging.getLogger("ovni_serving")
+
+DESCRIPTION = """\
+Next-week purchase probabilities for every customer and product of SodAI Drinks.
+
+Answers come from memory: the published snapshot (`serving.duckdb`, read-only) and the MLflow champion
+(`models:/ovni-purchase@champion`), scored once when they are loaded. A background task polls both and swaps
+in a new bundle without dropping a request; `GET /ready` shows what is served and the last load errors.
+"""
+
+
+async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
+    """Check the registry and the snapshot every `interval_seconds`, loading off the event loop."""
+    while True:
+        try:
+            if await asyncio.to_thread(store.refresh):
+                bundle = store.bundle
+                logger.info("serving model %s for week %s", bundle.version, bundle.snapshot.target_week)
+        except Exception:  # refresh records its own errors; this only keeps the poller alive
+            logger.exception("reload check failed")
+        await asyncio.sleep(interval_seconds)
+
+
+def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> FastAPI:
+    """Build the API. With `poll`, the app's lifespan runs the reload poller (the first check at startup,
+    in the background: /health answers at once, /ready turns 200 when a bundle is loaded)."""
+    settings = settings or get_settings()
+    store = ModelStore(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(poll_forever(store, settings.reload_interval_seconds)) if poll else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(title="OVNI API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for router in ALL:
+        app.include_router(router)
+    return app

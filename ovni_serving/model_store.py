@@ -1,0 +1,198 @@
+"""The serving bundle and the store that swaps it.
+
+A `ServingBundle` is immutable: one champion version, one snapshot, and the champion's probabilities for every
+candidate row of the snapshot, indexed for O(1) lookup. It is built off the request path (the background
+poller or `POST /admin/reload`) and published with one assignment, so a request sees either the old bundle or
+the new one, never a mix, and never none once one has loaded. A failed load keeps the old bundle and records
+the error, which `/ready` shows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ovni_assets.settings import OvniSettings
+from ovni_serving.champion import ChampionModel, ChampionRegistry, RegistryError
+from ovni_serving.scoring import ColdStart, model_frame, probabilities
+from ovni_serving.snapshot import FileIdentity, Snapshot, SnapshotError, json_safe, load_snapshot
+
+COLD_CACHE_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class ServingBundle:
+    """What one request needs, consistent with itself (one model version, one snapshot)."""
+
+    champion: ChampionModel
+    snapshot: Snapshot
+    probability: np.ndarray  # aligned with snapshot.features rows
+    customer_ranking: dict[int, np.ndarray]  # row indices of each customer, best probability first
+    feature_values: dict[str, np.ndarray]  # model feature columns of snapshot.features, as arrays
+    cold_start: ColdStart
+    built_at: str
+    cold_cache: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
+
+    @property
+    def version(self) -> str:
+        return self.champion.version
+
+    def known_probability(self, customer_id: int, product_id: int) -> tuple[float, bool] | None:
+        """(P(buy), cold_start) from memory: a candidate's precomputed score or a cached cold-start one."""
+        row = self.snapshot.pair_row.get((customer_id, product_id))
+        if row is not None:
+            return float(self.probability[row]), False
+        cached = self.cold_cache.get((customer_id, product_id))
+        return (cached, True) if cached is not None else None
+
+    def score_cold(self, pairs: list[tuple[int, int]]) -> list[float]:
+        """Score pairs without a candidate row from cold-start features, in one batch; cache the results."""
+        frame = pd.concat([self.cold_start.row(c, p) for c, p in pairs], ignore_index=True)
+        scores = [float(p) for p in probabilities(self.champion, frame)]
+        if len(self.cold_cache) + len(pairs) <= COLD_CACHE_LIMIT:
+            self.cold_cache.update(zip(pairs, scores, strict=True))
+        return scores
+
+    def features_of(self, row: int) -> dict[str, Any]:
+        return {name: json_safe(values[row]) for name, values in self.feature_values.items()}
+
+
+def build_bundle(champion: ChampionModel, snapshot: Snapshot) -> ServingBundle:
+    """Score every candidate row of the snapshot with the champion (the slow part, done once per swap)."""
+    frame = model_frame(snapshot, champion)
+    probability = probabilities(champion, frame)
+    customers = snapshot.features["customer_id"].to_numpy()
+    order = np.lexsort((snapshot.features["product_id"].to_numpy(), -probability, customers))
+    ranked_customers = customers[order]
+    starts = np.flatnonzero(np.r_[True, ranked_customers[1:] != ranked_customers[:-1]]) if len(order) else []
+    customer_ranking = {
+        int(ranked_customers[start]): order[start:end] for start, end in pairwise([*starts, len(order)])
+    }
+    return ServingBundle(
+        champion=champion,
+        snapshot=snapshot,
+        probability=probability,
+        customer_ranking=customer_ranking,
+        feature_values={name: frame[name].to_numpy() for name in champion.feature_names},
+        cold_start=ColdStart.from_snapshot(snapshot, champion),
+        built_at=datetime.now(tz=UTC).isoformat(),
+    )
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, RegistryError | SnapshotError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+@dataclass
+class ReloadStats:
+    checks: int = 0
+    swaps: int = 0
+    failures: int = 0
+    last_check_at: float | None = None
+    last_swap_at: float | None = None
+
+
+class ModelStore:
+    """Holds the current bundle; `refresh()` checks the registry and the snapshot and swaps when they move."""
+
+    def __init__(self, settings: OvniSettings, registry: ChampionRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or ChampionRegistry(settings)
+        self.bundle: ServingBundle | None = None
+        self.errors: dict[str, str] = {}
+        self.stats = ReloadStats()
+        self._champion: ChampionModel | None = None
+        self._snapshot: Snapshot | None = None
+        self._failed_version: str | None = None
+        self._failed_snapshot: FileIdentity | None = None
+        self._lock = threading.Lock()
+
+    def status(self) -> Mapping[str, str]:
+        return dict(self.errors)
+
+    def refresh(self, force: bool = False) -> bool:
+        """One check of the snapshot file and the champion alias; True when a new bundle was swapped in.
+
+        `force` retries a champion version or snapshot file whose load failed before (otherwise they are
+        skipped until the alias or the file changes, so a broken one is not loaded again every poll).
+        """
+        with self._lock:
+            self.stats.checks += 1
+            self.stats.last_check_at = time.time()
+            changed = self._refresh_snapshot(force) | self._refresh_champion(force)
+            if not (changed or force) or self._champion is None or self._snapshot is None:
+                return False
+            current = self.bundle
+            if (
+                current is not None
+                and current.champion is self._champion
+                and current.snapshot is self._snapshot
+            ):
+                return False
+            try:
+                bundle = build_bundle(self._champion, self._snapshot)
+            except Exception as error:  # a broken pair must never take the serving bundle down
+                self._fail("bundle", error)
+                return False
+            self.errors.pop("bundle", None)
+            self.bundle = bundle  # the swap: one assignment
+            self.stats.swaps += 1
+            self.stats.last_swap_at = time.time()
+            return True
+
+    def _refresh_snapshot(self, force: bool) -> bool:
+        path = self.settings.serving_path
+        identity = FileIdentity.of(path)
+        if identity is None and self._snapshot is None:
+            self.errors["snapshot"] = f"no serving snapshot at {path} yet (run `ovni run` to publish one)"
+            return False
+        if identity is None or (self._snapshot is not None and identity == self._snapshot.identity):
+            return False
+        if identity == self._failed_snapshot and not force:
+            return False
+        try:
+            self._snapshot = load_snapshot(path)
+        except Exception as error:  # keep the old snapshot; show why in /ready
+            self._failed_snapshot = identity
+            self._fail("snapshot", error)
+            return False
+        self._failed_snapshot = None
+        self.errors.pop("snapshot", None)
+        return True
+
+    def _refresh_champion(self, force: bool) -> bool:
+        try:
+            version = self.registry.champion_version()
+        except Exception as error:  # no registry or no alias yet: nothing to load
+            self.errors["registry"] = _describe(error)
+            return False
+        if self._champion is not None and self._champion.version == version:
+            self.errors.pop("registry", None)
+            return False
+        if version == self._failed_version and not force:
+            return False
+        try:
+            champion = self.registry.load(version)
+        except Exception as error:  # keep the old champion; show why in /ready
+            self._failed_version = version
+            self._fail("registry", error)
+            return False
+        self._champion = champion
+        self._failed_version = None
+        self.errors.pop("registry", None)
+        return True
+
+    def _fail(self, part: str, error: BaseException) -> None:
+        self.errors[part] = _describe(error)
+        self.stats.failures += 1

@@ -1,0 +1,58 @@
+"""Liveness, readiness and the served model."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from ovni_serving.deps import BundleDep, StoreDep
+from ovni_serving.schemas import ErrorOut, HealthOut, ModelOut, ReadyOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut, summary="The process is alive")
+async def health() -> HealthOut:
+    return HealthOut()
+
+
+@router.get(
+    "/ready",
+    response_model=ReadyOut,
+    summary="A model and a snapshot are loaded",
+    responses={503: {"model": ReadyOut, "description": "Still loading (see errors)."}},
+)
+async def ready(store: StoreDep):
+    bundle = store.bundle
+    body = ReadyOut(
+        status="ready" if bundle else "loading",
+        model_version=bundle.version if bundle else None,
+        week_start=bundle.snapshot.target_week if bundle else None,
+        snapshot_created_at=bundle.snapshot.created_at if bundle else None,
+        errors=dict(store.status()),
+    )
+    if bundle is None:
+        return JSONResponse(status_code=503, content=body.model_dump(mode="json"))
+    return body
+
+
+@router.get(
+    "/model",
+    response_model=ModelOut,
+    summary="The champion version being served",
+    responses={503: {"model": ErrorOut}},
+)
+async def model(bundle: BundleDep) -> ModelOut:
+    champion = bundle.champion
+    return ModelOut(
+        name=champion.name,
+        version=champion.version,
+        run_id=champion.run_id,
+        trained_at=champion.trained_at,
+        metrics=champion.metrics,
+        threshold=champion.threshold,
+        training_snapshot_id=champion.training_snapshot_id,
+        train_last_week=champion.train_last_week,
+        features=champion.feature_names,
+        loaded_at=champion.loaded_at,
+    )

@@ -1,0 +1,76 @@
+"""Drift, realized quality and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from ovni_serving.deps import BundleDep
+from ovni_serving.schemas import DriftFeature, DriftOut, ErrorOut, QualityOut, QualityRow
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.get(
+    "/drift",
+    response_model=DriftOut,
+    summary="The newest drift report, feature by feature",
+    responses={503: {"model": ErrorOut}},
+)
+async def drift(bundle: BundleDep) -> DriftOut:
+    rows = bundle.snapshot.drift_reports
+    if not rows:
+        return DriftOut(
+            report_id=None,
+            week_start=None,
+            reference_model_version=None,
+            created_at=None,
+            drifted_features=0,
+            features=[],
+        )
+    newest = max(rows, key=lambda r: (str(r.get("created_at") or ""), str(r.get("report_id") or "")))
+    report = [r for r in rows if r.get("report_id") == newest.get("report_id")]
+    features = [DriftFeature(**{k: r.get(k) for k in DriftFeature.model_fields}) for r in report]
+    features.sort(key=lambda f: (not f.drifted, -(f.psi or 0.0), f.feature))
+    return DriftOut(
+        report_id=str(newest.get("report_id")),
+        week_start=_text(newest.get("week_start")),
+        reference_model_version=_text(newest.get("reference_model_version")),
+        created_at=_text(newest.get("created_at")),
+        drifted_features=sum(1 for f in features if f.drifted),
+        features=features,
+    )
+
+
+@router.get(
+    "/quality",
+    response_model=QualityOut,
+    summary="Realized precision, recall and F1 of past batches",
+    responses={503: {"model": ErrorOut}},
+)
+async def quality(bundle: BundleDep) -> QualityOut:
+    rows = [
+        QualityRow(**{k: _field(r, k) for k in QualityRow.model_fields})
+        for r in bundle.snapshot.prediction_quality
+    ]
+    rows.sort(key=lambda r: r.week_start or "", reverse=True)
+    return QualityOut(items=rows)
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus metrics: requests, latency, model version, last reload",
+)
+async def metrics(request: Request) -> PlainTextResponse:
+    text = request.app.state.metrics.render(request.app.state.store)
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _field(row: dict, name: str):
+    value = row.get(name)
+    return _text(value) if name in {"week_start", "batch_id", "model_version", "scored_at"} else value

@@ -1,0 +1,211 @@
+"""Request and response models of the API (they are the OpenAPI schema; examples included)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_PAIRS = 1000
+MAX_FEATURE_ROWS = 1000
+MAX_K = 100
+MAX_PAGE = 1000
+ID_MAX = 2**63 - 1
+
+EntityId = Annotated[int, Field(ge=0, le=ID_MAX)]
+Scalar = float | int | str | bool | None
+Lang = Literal["es", "en"]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What went wrong, in words a person understands.")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "loading"]
+    model_version: str | None = Field(description="Champion version being served.")
+    week_start: date | None = Field(description="Target week of the served snapshot (Monday).")
+    snapshot_created_at: str | None
+    errors: dict[str, str] = Field(
+        description="Last load error per part (registry, snapshot, bundle); the old bundle keeps serving."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "model_version": "3",
+                    "week_start": "2024-10-07",
+                    "snapshot_created_at": "2024-10-06T22:00:00",
+                    "errors": {},
+                }
+            ]
+        }
+    )
+
+
+class ModelOut(BaseModel):
+    name: str
+    version: str
+    run_id: str
+    trained_at: str | None
+    metrics: dict[str, float] = Field(description="Validation metrics of the training run (val_*).")
+    threshold: float = Field(description="Decision threshold: will_buy = probability >= threshold.")
+    training_snapshot_id: str | None
+    train_last_week: str | None
+    features: list[str] = Field(description="Input columns of the model signature, in order.")
+    loaded_at: str
+
+
+class Pair(BaseModel):
+    customer_id: EntityId
+    product_id: EntityId
+
+
+class PredictRequest(BaseModel):
+    pairs: list[Pair] = Field(min_length=1, max_length=MAX_PAIRS, description=f"1 to {MAX_PAIRS} pairs.")
+    week_start: date | None = Field(
+        default=None, description="Target week (Monday); only the snapshot's target week can be scored."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pairs": [{"customer_id": 1, "product_id": 2}]}]}
+    )
+
+
+class PairPrediction(BaseModel):
+    customer_id: int
+    product_id: int
+    probability: float = Field(ge=0, le=1)
+    will_buy: bool
+    cold_start: bool = Field(description="True when the pair had no candidate row (cold-start features).")
+
+
+class PredictOut(BaseModel):
+    model_version: str
+    week_start: date
+    predictions: list[PairPrediction]
+
+
+class FeatureRowsRequest(BaseModel):
+    rows: list[dict[str, Scalar]] = Field(
+        min_length=1,
+        max_length=MAX_FEATURE_ROWS,
+        description="Feature rows with exactly the columns of the model signature (see GET /model).",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"rows": [{"weeks_bought_last_4": 3, "weeks_since_last_purchase": 1}]}]
+        }
+    )
+
+
+class FeaturePrediction(BaseModel):
+    probability: float = Field(ge=0, le=1)
+    will_buy: bool
+
+
+class FeatureRowsOut(BaseModel):
+    model_version: str
+    threshold: float
+    predictions: list[FeaturePrediction]
+
+
+class Recommendation(BaseModel):
+    product_id: int
+    probability: float = Field(ge=0, le=1)
+    will_buy: bool
+    rank: int = Field(ge=1)
+    reasons: list[str]
+
+
+class RecommendationsOut(BaseModel):
+    customer_id: int
+    week_start: date
+    model_version: str
+    lang: Lang
+    recommendations: list[Recommendation]
+
+
+class PredictionRow(BaseModel):
+    week_start: date
+    customer_id: int
+    product_id: int
+    probability: float
+    will_buy: bool
+    rank: int | None
+    model_version: str | None
+    batch_id: str | None
+    created_at: str | None
+
+
+class PredictionsPage(BaseModel):
+    total: int = Field(description="Rows matching the filters.")
+    limit: int
+    offset: int
+    items: list[PredictionRow]
+
+
+class CustomerOut(BaseModel):
+    customer_id: int
+    attributes: dict[str, Scalar] = Field(description="The customer's row in the snapshot.")
+    week_start: date
+    candidates: int = Field(description="Candidate products scored for the target week.")
+    predicted_purchases: int = Field(description="Candidates with will_buy for the target week.")
+
+
+class ProductOut(BaseModel):
+    product_id: int
+    attributes: dict[str, Scalar] = Field(description="The product's row in the snapshot.")
+    week_start: date
+    candidates: int = Field(description="Customers for whom the product is a candidate in the target week.")
+    predicted_buyers: int = Field(description="Of those, how many will_buy.")
+
+
+class DriftFeature(BaseModel):
+    feature: str
+    kind: str | None
+    psi: float | None
+    statistic: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    drifted: bool | None
+
+
+class DriftOut(BaseModel):
+    report_id: str | None = Field(description="Newest drift report; null when none was made yet.")
+    week_start: str | None
+    reference_model_version: str | None
+    created_at: str | None
+    drifted_features: int
+    features: list[DriftFeature]
+
+
+class QualityRow(BaseModel):
+    week_start: str | None
+    batch_id: str | None
+    model_version: str | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    n_predicted: int | None
+    n_actual: int | None
+    scored_at: str | None
+
+
+class QualityOut(BaseModel):
+    items: list[QualityRow] = Field(description="Realized quality of past batches, newest week first.")
+
+
+class ReloadOut(BaseModel):
+    swapped: bool = Field(description="True when a new bundle was swapped in by this check.")
+    model_version: str | None
+    week_start: date | None
+    errors: dict[str, str]
