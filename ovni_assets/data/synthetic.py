@@ -21,8 +21,8 @@ both, `docs/synthetic-data.md` lists the numbers):
   are a second line for the same product and order, 0.34 % are exact duplicates. Activity follows a mild
   yearly wave, weekly noise and a few holiday weeks at 45 %.
 
-Drifts (`--drift KIND@WEEK`, WEEK 0-based from `start`; everything before WEEK is byte-for-byte the data
-without the drift):
+Drifts (`--drift KIND@WEEK`, WEEK 0-based from `start`; every order line before WEEK is exactly the line the
+same seed writes without the drift):
 - `product_mix`: at WEEK, half of every customer's habitual products (`PRODUCT_MIX_REPLACED_SHARE`) are
   replaced by products drawn with segment weights `PRODUCT_MIX_SEGMENT_WEIGHT` (towards LOW and HIGH, away
   from PREMIUM); trials use the same weights. The PREMIUM share of lines drops, new pairs spike.
@@ -456,9 +456,8 @@ class _ChunkSimulator:
             churn, self.first_week + 1 + (rng.random(count) * (weeks - self.first_week)).astype(int), weeks
         )
         self.active_last = rng.random(count) < self.activity
-        day_weights = np.roll(
-            _weights(ref.WEEKDAY_LINES), config.start.weekday()
-        )  # index 0 = start's weekday
+        # Day offsets within a generated week start at `start`'s weekday.
+        day_weights = np.roll(_weights(ref.WEEKDAY_LINES), -config.start.weekday())
         preferred = rng.choice(7, size=count, p=day_weights)
         boosted = np.tile(day_weights, (count, 1))
         boosted[np.arange(count), preferred] *= PREFERRED_DAY_BOOST

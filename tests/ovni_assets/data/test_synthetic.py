@@ -162,6 +162,18 @@ def test_order_ids_are_unique_per_customer_and_day_across_chunks(tmp_path: Path,
     assert len(set(customer_ids)) == len(customer_ids) == 360
 
 
+def test_weekday_mix_follows_the_calendar_whatever_the_start_day(tmp_path: Path):
+    wednesday = date(2024, 1, 3)
+    write_dataset(GeneratorConfig(customers=300, weeks=6, start=wednesday, seed=4), tmp_path)
+    first_day, sunday_share, busiest = _query(
+        f"""SELECT min(purchase_date)::DATE, avg((dayofweek(purchase_date) = 0)::INT),
+            mode(dayname(purchase_date)) FROM {_lines(tmp_path)}"""
+    )[0]
+    assert first_day >= wednesday
+    assert sunday_share < 0.05  # as in the real data (2.6 %): Sunday is the quietest day
+    assert busiest in ("Monday", "Thursday")
+
+
 # --- calibration --------------------------------------------------------------------------------------------
 
 
@@ -284,9 +296,16 @@ def test_parse_drift_rejects_bad_specs(spec: str, message: str):
         parse_drift(spec)
 
 
-def test_drift_week_beyond_the_generated_weeks_is_rejected(tmp_path: Path):
-    with pytest.raises(ValueError, match="week must be between 0 and 9"):
-        write_dataset(GeneratorConfig(customers=10, weeks=10, drifts=(Drift("volume", 10),)), tmp_path)
+@pytest.mark.parametrize(
+    ("drifts", "message"),
+    [
+        ((Drift("volume", 10),), "week must be between 0 and 9"),
+        ((Drift("volume", 2), Drift("volume", 5)), "drift volume is given more than once"),
+    ],
+)
+def test_drifts_that_do_not_fit_the_config_are_rejected(tmp_path: Path, drifts: tuple, message: str):
+    with pytest.raises(ValueError, match=message):
+        write_dataset(GeneratorConfig(customers=10, weeks=10, drifts=drifts), tmp_path)
     assert not any(tmp_path.iterdir())
 
 
