@@ -1,129 +1,94 @@
 """Plain-words reasons for a recommendation, built from the pair's feature row (Spanish first, English too).
 
-Each rule reads one feature by name (the names `pair_features` uses) and renders a short sentence; a
-recommendation shows the first few rules that apply, in the order below.
+They read the features `pair_features` computes for the feature week t (the week before the target week):
+`bought_wN` (weeks with a purchase among the last N), `weeks_since_last` (0 = bought in week t, i.e. one
+week before the target week), `mean_gap_weeks` and `gap_ratio` (usual rhythm and how due it is),
+`is_discovery` with `type_share_w8` and `customer_type` (never bought; how many customers of the same type
+buy it). A feature the model does not have is simply not mentioned.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
 Lang = Literal["es", "en"]
-MAX_REASONS = 3
+FREQUENCY_WINDOWS = (4, 8, 12, 26)
+DUE_RATIO = 0.8
 
 
-def _weeks(value: float, lang: Lang) -> str:
-    n = round(value)
+def _number(value: Any) -> float | None:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _weeks(n: int, lang: Lang) -> str:
     if lang == "es":
         return "1 semana" if n == 1 else f"{n} semanas"
     return "1 week" if n == 1 else f"{n} weeks"
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 else f"{value:,.1f}"
+def _rounded(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
-@dataclass(frozen=True)
-class Rule:
-    pattern: re.Pattern[str]
-    applies: Callable[[float], bool]
-    render: Callable[[float, re.Match[str], Lang], str]
+def _never_bought(features: Mapping[str, Any], lang: Lang) -> str:
+    share = _number(features.get("type_share_w8"))
+    kind = features.get("customer_type")
+    if share and share > 0 and isinstance(kind, str):
+        if lang == "es":
+            return f"nunca lo ha comprado; lo compra el {share:.0%} de los clientes {kind} activos"
+        return f"never bought it; {share:.0%} of active {kind} customers buy it"
+    return "nunca lo ha comprado" if lang == "es" else "never bought it"
 
 
-def _window(match: re.Match[str]) -> int:
-    return int(match.group("n"))
+def _history(features: Mapping[str, Any], lang: Lang) -> list[str]:
+    found = []
+    for window in FREQUENCY_WINDOWS:
+        bought = _number(features.get(f"bought_w{window}"))
+        if bought is not None and bought >= 1:
+            n = round(bought)
+            found.append(
+                f"compró en {n} de las últimas {window} semanas"
+                if lang == "es"
+                else f"bought in {n} of the last {window} weeks"
+            )
+            break
+    since = _number(features.get("weeks_since_last"))
+    if since is not None and since >= 0:
+        ago = round(since) + 1  # weeks before the target week
+        if lang == "es":
+            found.append(
+                "última compra la semana pasada" if ago == 1 else f"última compra hace {_weeks(ago, lang)}"
+            )
+        else:
+            found.append("last purchase last week" if ago == 1 else f"last purchase {_weeks(ago, lang)} ago")
+    gap = _number(features.get("mean_gap_weeks"))
+    ratio = _number(features.get("gap_ratio"))
+    if gap is not None and gap > 0:
+        due = ratio is not None and ratio >= DUE_RATIO
+        if lang == "es":
+            found.append(f"suele comprarlo cada {_rounded(gap)} semanas" + ("; ya le toca" if due else ""))
+        else:
+            found.append(f"usually buys it every {_rounded(gap)} weeks" + ("; it is due" if due else ""))
+    return found
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        re.compile(r"^(pair_)?(weeks_bought|bought_weeks|active_weeks)_(last_)?(?P<n>\d+)w?$"),
-        lambda v: v >= 1,
-        lambda v, m, lang: (
-            f"compró en {round(v)} de las últimas {_window(m)} semanas"
-            if lang == "es"
-            else f"bought in {round(v)} of the last {_window(m)} weeks"
-        ),
-    ),
-    Rule(
-        re.compile(r"^(pair_)?weeks_since_last_(purchase|buy|order)$"),
-        lambda v: v >= 0,
-        lambda v, m, lang: (
-            ("compró la semana pasada" if round(v) <= 1 else f"última compra hace {_weeks(v, lang)}")
-            if lang == "es"
-            else ("bought last week" if round(v) <= 1 else f"last purchase {_weeks(v, lang)} ago")
-        ),
-    ),
-    Rule(
-        re.compile(r"^(pair_)?(mean|avg|median)_(gap|interval)_weeks$"),
-        lambda v: v > 0,
-        lambda v, m, lang: (
-            f"suele comprarlo cada {_number(v)} semanas"
-            if lang == "es"
-            else f"usually buys it every {_number(v)} weeks"
-        ),
-    ),
-    Rule(
-        re.compile(r"^(pair_)?units_(last_)?(?P<n>\d+)w?$"),
-        lambda v: v > 0,
-        lambda v, m, lang: (
-            f"{_number(v)} unidades en las últimas {_window(m)} semanas"
-            if lang == "es"
-            else f"{_number(v)} units in the last {_window(m)} weeks"
-        ),
-    ),
-    Rule(
-        re.compile(r"^product_(buyers|customers)_(last_)?(?P<n>\d+)w?$"),
-        lambda v: v >= 1,
-        lambda v, m, lang: (
-            f"lo compraron {_number(v)} clientes en las últimas {_window(m)} semanas"
-            if lang == "es"
-            else f"bought by {_number(v)} customers in the last {_window(m)} weeks"
-        ),
-    ),
-)
+def _probability(probability: float, threshold: float, lang: Lang) -> str:
+    if lang == "es":
+        verdict = "sobre" if probability >= threshold else "bajo"
+        return f"probabilidad {probability:.0%}, {verdict} el umbral del modelo ({threshold:.0%})"
+    verdict = "above" if probability >= threshold else "below"
+    return f"probability {probability:.0%}, {verdict} the model's threshold ({threshold:.0%})"
 
 
 def reasons(
     features: Mapping[str, Any], probability: float, threshold: float, lang: Lang = "es"
 ) -> list[str]:
-    """Up to MAX_REASONS sentences for one pair; never empty (falls back to the probability itself)."""
-    found: list[str] = []
-    for rule in RULES:
-        for name, raw in features.items():
-            match = rule.pattern.match(name)
-            if match is None or not _finite(raw) or not rule.applies(float(raw)):
-                continue
-            found.append(rule.render(float(raw), match, lang))
-            break
-        if len(found) == MAX_REASONS:
-            break
-    if not found:
-        found.append(_never_bought(lang))
-    found.append(_probability_sentence(probability, threshold, lang))
-    return found
-
-
-def _never_bought(lang: Lang) -> str:
-    return (
-        "nunca lo ha comprado: lo sugieren clientes parecidos"
-        if lang == "es"
-        else ("never bought it: similar customers do")
-    )
-
-
-def _probability_sentence(probability: float, threshold: float, lang: Lang) -> str:
-    percent = f"{probability:.0%}"
-    if lang == "es":
-        verdict = "sobre" if probability >= threshold else "bajo"
-        return f"probabilidad {percent}, {verdict} el umbral del modelo ({threshold:.0%})"
-    verdict = "above" if probability >= threshold else "below"
-    return f"probability {percent}, {verdict} the model's threshold ({threshold:.0%})"
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    """What the customer's history says about the product, then the probability against the threshold."""
+    never_bought = features.get("is_discovery") == "yes" or _number(features.get("bought_total")) == 0
+    found = [_never_bought(features, lang)] if never_bought else _history(features, lang)
+    return [*found, _probability(probability, threshold, lang)]

@@ -1,14 +1,19 @@
 """Scoring with the champion: whole-snapshot scores, cold-start rows and validated what-if rows.
 
-Cold start. A pair that is not among the snapshot's candidates (never bought, and not proposed by the
-candidate generator) gets a feature row built from the snapshot itself:
-- a feature that has one value per customer in `next_week_features` (customer attributes and activity) takes
-  that customer's value; one value per product (product attributes and popularity) takes the product's value;
-- every other feature describes the pair's own history and takes its "no history" value: 0 for counts,
-  amounts and rates, and for recency ("weeks since ...") the largest value seen in the snapshot (the model has
-  seen that value for the longest-unbought pairs); text features take their most common value;
-- a customer or product without any candidate row takes the median (numbers) or the most common value
-  (text) over all rows.
+Cold start. A pair without a candidate row in `next_week_features` (never bought, and not proposed by the
+candidate generator) is scored from a feature row built out of the snapshot, the way the pipeline builds its
+"discovery" rows (pairs never bought before):
+- a feature with one value per customer in the snapshot (customer attributes and activity, `cust_*`) takes
+  the customer's value; one value per product (product attributes and popularity, `prod_*`) the product's;
+- a feature with one value per (customer attribute, product), like the share of the customer's type that buys
+  the product, takes the value of that combination when the snapshot has it;
+- every other feature describes the pair's own history and takes the value it has on a never-bought
+  candidate row (one whose pair-level numbers are all 0 or missing: counts 0, recency missing, flagged as
+  discovery); without such a row, 0 for numbers, missing for recency ("weeks since ..."), the most common
+  value for text;
+- a customer or product with no candidate row at all takes its attributes from the `customers` / `products`
+  table when the column is there, and otherwise 0 (no recent activity), or the largest value seen for
+  recency features.
 """
 
 from __future__ import annotations
@@ -24,112 +29,173 @@ import pandas as pd
 from ovni_serving.champion import ChampionModel, FeatureSpec
 from ovni_serving.snapshot import Snapshot
 
-RECENCY_PATTERN = re.compile(r"(since|recency|ago|gap|days_from|weeks_from)", re.IGNORECASE)
+RECENCY_PATTERN = re.compile(r"(since|recency|ago)", re.IGNORECASE)
 
 
 class FeatureMismatch(ValueError):
     """Feature rows that do not fit the model's signature (the message says which column and why)."""
 
 
+def model_input(frame: pd.DataFrame, specs: tuple[FeatureSpec, ...]) -> pd.DataFrame:
+    """Columns in signature order with the signature's types: numbers float64, text object (None missing)."""
+    columns = {}
+    for spec in specs:
+        values = frame[spec.name]
+        if spec.numeric:
+            columns[spec.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif spec.kind == "boolean":
+            columns[spec.name] = values.astype(bool)
+        else:
+            columns[spec.name] = values.astype(object).where(values.notna(), None)
+    return pd.DataFrame(columns, index=frame.index)
+
+
 def model_frame(snapshot: Snapshot, champion: ChampionModel) -> pd.DataFrame:
-    """The snapshot's candidate rows in the model's column order; fails when a model column is missing."""
+    """The snapshot's candidate rows as model input; fails when a model column is missing."""
     missing = [name for name in champion.feature_names if name not in snapshot.features.columns]
     if missing:
         raise FeatureMismatch(
             f"model version {champion.version} needs columns the snapshot's next_week_features lacks: "
             + ", ".join(missing)
         )
-    return snapshot.features[champion.feature_names]
+    return model_input(snapshot.features, champion.features)
 
 
 def probabilities(champion: ChampionModel, frame: pd.DataFrame) -> np.ndarray:
-    """P(buy) for every row (an empty frame gives an empty array)."""
+    """P(buy) for every row of a model-input frame (an empty frame gives an empty array)."""
     if frame.empty:
         return np.empty(0, dtype=float)
     return np.asarray(champion.model.predict_proba(frame)[:, 1], dtype=float)
 
 
-def _single_valued_within(frame: pd.DataFrame, group: str, column: str) -> bool:
-    return bool((frame.groupby(group, sort=False)[column].nunique(dropna=False) <= 1).all())
+def _single_valued_within(frame: pd.DataFrame, keys: list[str], column: str) -> bool:
+    return bool((frame.groupby(keys, sort=False, dropna=False)[column].nunique(dropna=False) <= 1).all())
 
 
-def _typical(values: pd.Series) -> Any:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return float(values.median()) if values.notna().any() else np.nan
-    mode = values.mode(dropna=True)
-    return mode.iloc[0] if len(mode) else None
+def _lookup(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> dict[Any, dict[str, Any]]:
+    """First row's values of `columns` for each key (a scalar key for one column, a tuple for several)."""
+    if frame.empty or not columns:
+        return {}
+    first = frame.drop_duplicates(keys)
+    index = first[keys[0]] if len(keys) == 1 else pd.MultiIndex.from_frame(first[keys])
+    return dict(zip(index, first[columns].to_dict("records"), strict=True))
 
 
 @dataclass(frozen=True)
 class ColdStart:
-    """How to build a feature row for a pair that has no candidate row (see the module docstring)."""
+    """How to build a feature row for a pair without a candidate row (see the module docstring)."""
 
-    columns: tuple[str, ...]
+    specs: tuple[FeatureSpec, ...]
     customer_columns: tuple[str, ...]
     product_columns: tuple[str, ...]
+    type_product_columns: dict[str, str]  # feature -> customer-level text column it is keyed by, with product
     pair_defaults: dict[str, Any]
-    fallback: dict[str, Any]
+    inactive_defaults: dict[str, Any]
     customer_values: dict[int, dict[str, Any]]
     product_values: dict[int, dict[str, Any]]
-    dtypes: dict[str, Any]
+    type_product_values: dict[str, dict[tuple[Any, int], dict[str, Any]]]
+    customer_table: dict[int, dict[str, Any]]
+    product_table: dict[int, dict[str, Any]]
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, champion: ChampionModel) -> ColdStart:
         frame = snapshot.features
-        columns = champion.feature_names
-        customer_columns, product_columns, pair_defaults = [], [], {}
+        columns = [c for c in champion.feature_names if c in frame.columns]
+        customer_columns, product_columns, pair_columns = [], [], []
         for column in columns:
-            if frame.empty:
-                pair_defaults[column] = np.nan
-            elif _single_valued_within(frame, "customer_id", column):
+            if _single_valued_within(frame, ["customer_id"], column):
                 customer_columns.append(column)
-            elif _single_valued_within(frame, "product_id", column):
+            elif _single_valued_within(frame, ["product_id"], column):
                 product_columns.append(column)
             else:
-                pair_defaults[column] = _no_history_value(frame[column])
-        fallback = {column: _typical(frame[column]) for column in columns} if not frame.empty else {}
+                pair_columns.append(column)
+        customer_text = [c for c in customer_columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        type_product_columns = {}
+        for column in pair_columns:
+            key = next(
+                (k for k in customer_text if _single_valued_within(frame, [k, "product_id"], column)), None
+            )
+            if key is not None:
+                type_product_columns[column] = key
+        own_history = [c for c in pair_columns if c not in type_product_columns]
         return cls(
-            columns=tuple(columns),
+            specs=champion.features,
             customer_columns=tuple(customer_columns),
             product_columns=tuple(product_columns),
-            pair_defaults=pair_defaults,
-            fallback=fallback,
-            customer_values=_first_values(frame, "customer_id", customer_columns),
-            product_values=_first_values(frame, "product_id", product_columns),
-            dtypes={column: frame[column].dtype for column in columns} if not frame.empty else {},
+            type_product_columns=type_product_columns,
+            pair_defaults={
+                **_never_bought_values(frame, own_history),
+                **{c: 0.0 if _is_number(frame[c]) else None for c in type_product_columns},
+            },
+            inactive_defaults={c: _inactive_value(frame[c]) for c in customer_columns + product_columns},
+            customer_values=_lookup(frame, ["customer_id"], customer_columns),
+            product_values=_lookup(frame, ["product_id"], product_columns),
+            type_product_values={
+                key: _lookup(
+                    frame, [key, "product_id"], [c for c, k in type_product_columns.items() if k == key]
+                )
+                for key in set(type_product_columns.values())
+            },
+            customer_table=snapshot.customers,
+            product_table=snapshot.products,
         )
 
     def row(self, customer_id: int, product_id: int) -> pd.DataFrame:
         """A one-row model input for the pair."""
         values: dict[str, Any] = dict(self.pair_defaults)
-        known_customer = self.customer_values.get(customer_id)
-        for column in self.customer_columns:
-            values[column] = known_customer[column] if known_customer else self.fallback.get(column)
-        known_product = self.product_values.get(product_id)
-        for column in self.product_columns:
-            values[column] = known_product[column] if known_product else self.fallback.get(column)
-        frame = pd.DataFrame([{column: values.get(column) for column in self.columns}])
-        return frame.astype({c: d for c, d in self.dtypes.items() if not _lossy(frame[c], d)})
+        values.update(
+            self._entity_values(customer_id, self.customer_columns, self.customer_values, self.customer_table)
+        )
+        values.update(
+            self._entity_values(product_id, self.product_columns, self.product_values, self.product_table)
+        )
+        for column, key in self.type_product_columns.items():
+            known = self.type_product_values[key].get((values.get(key), product_id))
+            if known is not None:
+                values[column] = known[column]
+        frame = pd.DataFrame([{spec.name: values.get(spec.name) for spec in self.specs}])
+        return model_input(frame, self.specs)
+
+    def _entity_values(
+        self, entity_id: int, columns: tuple[str, ...], candidates: dict, table: dict[int, dict[str, Any]]
+    ) -> dict[str, Any]:
+        known = candidates.get(entity_id)
+        if known is not None:
+            return dict(known)
+        attributes = table.get(entity_id, {})
+        return {c: attributes[c] if c in attributes else self.inactive_defaults[c] for c in columns}
 
 
-def _lossy(values: pd.Series, dtype: Any) -> bool:
-    """Casting a missing value to an integer dtype would fail; keep such a column as float."""
-    return pd.api.types.is_integer_dtype(dtype) and bool(values.isna().any())
-
-
-def _no_history_value(values: pd.Series) -> Any:
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return _typical(values) if not pd.api.types.is_bool_dtype(values) else False
+def _inactive_value(values: pd.Series) -> Any:
+    """A customer or product with no candidate row has had no recent activity."""
+    if not _is_number(values):
+        mode = values.mode(dropna=True)
+        return mode.iloc[0] if len(mode) else None
     if RECENCY_PATTERN.search(str(values.name)):
-        return float(values.max()) if values.notna().any() else np.nan
+        return float(values.max()) if values.notna().any() else None
     return 0.0
 
 
-def _first_values(frame: pd.DataFrame, key: str, columns: list[str]) -> dict[int, dict[str, Any]]:
-    if frame.empty or not columns:
-        return {}
-    first = frame.drop_duplicates(key)[[key, *columns]]
-    return {int(row[key]): {c: row[c] for c in columns} for row in first.to_dict("records")}
+def _never_bought_values(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Pair-level values of a never-bought candidate row, or 0 / missing / most common without one."""
+    numeric = [c for c in columns if _is_number(frame[c])]
+    if numeric and not frame.empty:
+        no_history = (frame[numeric].fillna(0) == 0).all(axis=1).to_numpy()
+        if no_history.any():
+            template = frame.loc[no_history, columns].iloc[0]
+            return {c: (None if pd.isna(template[c]) else template[c]) for c in columns}
+    values: dict[str, Any] = {}
+    for column in columns:
+        if column in numeric:
+            values[column] = None if RECENCY_PATTERN.search(column) else 0.0
+        else:
+            mode = frame[column].mode(dropna=True)
+            values[column] = mode.iloc[0] if len(mode) else None
+    return values
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
 def validated_rows(rows: list[dict[str, Any]], specs: tuple[FeatureSpec, ...]) -> pd.DataFrame:
@@ -147,19 +213,14 @@ def validated_rows(rows: list[dict[str, Any]], specs: tuple[FeatureSpec, ...]) -
             )
         for spec in specs:
             _check_value(index, spec, row[spec.name])
-    frame = pd.DataFrame(rows, columns=names)
-    for spec in specs:
-        if spec.numeric:
-            frame[spec.name] = pd.to_numeric(frame[spec.name]).astype(float)
-        elif spec.kind == "boolean":
-            frame[spec.name] = frame[spec.name].astype(bool)
-    return frame
+    return model_input(pd.DataFrame(rows, columns=names), specs)
 
 
 def _check_value(index: int, spec: FeatureSpec, value: Any) -> None:
     where = f"row {index}, feature {spec.name!r}"
     if value is None:
-        if spec.required:
+        # Numbers may be missing (the model handles missing values; the snapshot has them too).
+        if spec.required and not spec.numeric:
             raise FeatureMismatch(f"{where}: a value is required")
         return
     if spec.numeric:

@@ -23,15 +23,21 @@ from sklearn.preprocessing import OrdinalEncoder
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 TARGET_WEEK = date(2024, 10, 7)
-CATEGORICAL = ["customer_type", "product_segment"]
+# A subset of the pipeline's feature names (ovni_assets.features.pair_features), same meanings.
 NUMERIC = [
-    "weeks_bought_last_4",
-    "weeks_bought_last_8",
-    "weeks_since_last_purchase",
-    "units_last_8",
-    "customer_active_products",
-    "product_buyers_last_4",
+    "weeks_since_last",
+    "bought_w4",
+    "bought_w8",
+    "units_w4",
+    "mean_gap_weeks",
+    "cust_active_w4",
+    "cust_weeks_since_last",
+    "prod_customers_w4",
+    "type_share_w8",
+    "num_deliver_per_week",
+    "size",
 ]
+CATEGORICAL = ["customer_type", "segment", "is_discovery"]
 FEATURES = NUMERIC + CATEGORICAL
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -48,6 +54,7 @@ class World:
 
 
 def make_world(seed: int = 0, n_customers: int = 30, n_products: int = 12) -> World:
+    """Customers with history pairs (bought before) and discovery pairs (never bought, is_discovery=yes)."""
     rng = np.random.default_rng(seed)
     customers = pd.DataFrame(
         {
@@ -57,7 +64,7 @@ def make_world(seed: int = 0, n_customers: int = 30, n_products: int = 12) -> Wo
             "customer_type": rng.choice(["ABARROTES", "MAYORISTA", "RESTAURANT"], n_customers),
             "latitude": rng.uniform(-33.6, -33.3, n_customers),
             "longitude": rng.uniform(-70.8, -70.5, n_customers),
-            "num_deliver_per_week": rng.integers(1, 6, n_customers),
+            "num_deliver_per_week": rng.integers(1, 6, n_customers).astype(float),
         }
     )
     products = pd.DataFrame(
@@ -68,41 +75,59 @@ def make_world(seed: int = 0, n_customers: int = 30, n_products: int = 12) -> Wo
             "size": rng.choice([0.35, 1.5, 3.0], n_products),
         }
     )
-    rows = []
-    active = {c: 0 for c in customers["customer_id"]}
     lonely = int(customers["customer_id"].iloc[-1])
-    for c in customers["customer_id"]:
-        if c == lonely:
-            continue
-        for p in rng.choice(products["product_id"], size=n_products - 3, replace=False):
-            w8 = int(rng.integers(0, 9))
-            w4 = int(min(w8, rng.integers(0, 5)))
+    rows = []
+    for c in customers["customer_id"][:-1]:
+        chosen = rng.choice(products["product_id"], size=n_products - 3, replace=False)
+        for i, p in enumerate(chosen):
+            if i < 2:  # discovery candidates: never bought
+                rows.append({"customer_id": int(c), "product_id": int(p), "is_discovery": "yes"})
+                continue
+            w8 = int(rng.integers(1, 9))
             rows.append(
                 {
                     "customer_id": int(c),
                     "product_id": int(p),
-                    "weeks_bought_last_4": w4,
-                    "weeks_bought_last_8": w8,
-                    "weeks_since_last_purchase": float(rng.integers(1, 9)) if w8 else 52.0,
-                    "units_last_8": float(w8 * rng.integers(1, 4)),
+                    "is_discovery": "no",
+                    "weeks_since_last": float(rng.integers(0, 8)),
+                    "bought_w4": float(min(w8, rng.integers(0, 5))),
+                    "bought_w8": float(w8),
+                    "units_w4": float(rng.integers(0, 12)),
+                    "mean_gap_weeks": float(rng.uniform(1, 4)),
                 }
             )
-            active[c] += int(w8 > 0)
     features = pd.DataFrame(rows)
+    for column in ("bought_w4", "bought_w8", "units_w4"):
+        features[column] = features[column].fillna(0.0)
     features.insert(2, "week_start", TARGET_WEEK)
-    features["customer_active_products"] = features["customer_id"].map(active).astype(float)
-    buyers = features[features["weeks_bought_last_4"] > 0].groupby("product_id").size()
-    features["product_buyers_last_4"] = features["product_id"].map(buyers).fillna(0).astype(float)
-    features["customer_type"] = features["customer_id"].map(
-        customers.set_index("customer_id")["customer_type"]
+    by_customer = customers.set_index("customer_id")
+    by_product = products.set_index("product_id")
+    active = features.groupby("customer_id")["bought_w4"].apply(lambda b: float((b > 0).sum()))
+    features["cust_active_w4"] = features["customer_id"].map(active)
+    features["cust_weeks_since_last"] = features["customer_id"].map(
+        features.groupby("customer_id")["weeks_since_last"].min()
     )
-    features["product_segment"] = features["product_id"].map(products.set_index("product_id")["segment"])
+    buyers = features[features["bought_w4"] > 0].groupby("product_id").size()
+    features["prod_customers_w4"] = features["product_id"].map(buyers).fillna(0).astype(float)
+    features["customer_type"] = features["customer_id"].map(by_customer["customer_type"])
+    features["num_deliver_per_week"] = features["customer_id"].map(by_customer["num_deliver_per_week"])
+    features["segment"] = features["product_id"].map(by_product["segment"])
+    features["size"] = features["product_id"].map(by_product["size"])
+    share = (
+        features.assign(buyer=features["bought_w8"] > 0)
+        .groupby(["customer_type", "product_id"])["buyer"]
+        .mean()
+    )
+    features["type_share_w8"] = [
+        share[(t, p)] for t, p in zip(features["customer_type"], features["product_id"], strict=True)
+    ]
+    features = features[["customer_id", "product_id", "week_start", *FEATURES]]
     candidates = set(zip(features["customer_id"], features["product_id"], strict=True))
     non_candidate = next(
         (int(c), int(p))
-        for c in customers["customer_id"]
+        for c in customers["customer_id"][:-1]
         for p in products["product_id"]
-        if (c, p) not in candidates and c != lonely
+        if (c, p) not in candidates
     )
     return World(customers, products, features, non_candidate, lonely)
 
@@ -111,7 +136,7 @@ def train_pipeline(world: World, seed: int) -> Pipeline:
     """A tiny real model: label depends on recent purchases, so probabilities are meaningful."""
     rng = np.random.default_rng(seed)
     frame = world.features[FEATURES]
-    signal = frame["weeks_bought_last_4"] / 4 + rng.normal(0, 0.3, len(frame))
+    signal = frame["bought_w4"] / 4 + rng.normal(0, 0.3, len(frame))
     labels = (signal > 0.5).astype(int)
     pipeline = Pipeline(
         [
@@ -121,7 +146,7 @@ def train_pipeline(world: World, seed: int) -> Pipeline:
                     [
                         (
                             "categories",
-                            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
                             CATEGORICAL,
                         )
                     ],
@@ -268,7 +293,7 @@ def publish_snapshot(
                 "drifted": psi > 0.2,
                 "created_at": created_at,
             }
-            for name, psi in (("weeks_bought_last_4", 0.3), ("units_last_8", 0.05))
+            for name, psi in (("bought_w4", 0.3), ("units_w4", 0.05))
         ]
     )
     quality = pd.DataFrame(

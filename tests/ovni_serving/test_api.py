@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from builders import FEATURES, TARGET_WEEK, load_version
@@ -104,17 +105,26 @@ def test_predict_scores_a_never_seen_pair_from_cold_start_features(client, serve
     features = served.world.features
     own = features[features["customer_id"] == customer_id].iloc[0]
     product = features[features["product_id"] == product_id].iloc[0]
+    same_type = features[
+        (features["customer_type"] == own["customer_type"]) & (features["product_id"] == product_id)
+    ]
     expected_row = pd.DataFrame(
         [
-            {
-                "weeks_bought_last_4": 0.0,
-                "weeks_bought_last_8": 0.0,
-                "weeks_since_last_purchase": features["weeks_since_last_purchase"].max(),
-                "units_last_8": 0.0,
-                "customer_active_products": own["customer_active_products"],
-                "product_buyers_last_4": product["product_buyers_last_4"],
+            {  # like the pipeline's discovery rows: no history of the pair
+                "weeks_since_last": np.nan,
+                "bought_w4": 0.0,
+                "bought_w8": 0.0,
+                "units_w4": 0.0,
+                "mean_gap_weeks": np.nan,
+                "cust_active_w4": own["cust_active_w4"],
+                "cust_weeks_since_last": own["cust_weeks_since_last"],
+                "prod_customers_w4": product["prod_customers_w4"],
+                "type_share_w8": same_type["type_share_w8"].iloc[0] if len(same_type) else 0.0,
+                "num_deliver_per_week": own["num_deliver_per_week"],
+                "size": product["size"],
                 "customer_type": own["customer_type"],
-                "product_segment": product["product_segment"],
+                "segment": product["segment"],
+                "is_discovery": "yes",
             }
         ]
     )
@@ -126,6 +136,19 @@ def test_predict_scores_a_never_seen_pair_from_cold_start_features(client, serve
     assert prediction["cold_start"] is True
     assert prediction["probability"] == pytest.approx(expected)
     assert prediction["will_buy"] == (expected >= served.threshold)
+
+
+def test_cold_start_for_a_customer_without_candidates_uses_the_customer_table(client, served):
+    customer_id = served.world.customer_without_candidates
+    product_id = int(served.world.products["product_id"].iloc[0])
+    app = client.app
+    row = app.state.store.bundle.cold_start.row(customer_id, product_id).iloc[0]
+    customer = served.world.customers.set_index("customer_id").loc[customer_id]
+    assert row["customer_type"] == customer["customer_type"]
+    assert row["num_deliver_per_week"] == customer["num_deliver_per_week"]
+    assert row["cust_active_w4"] == 0.0  # no recent activity
+    assert row["cust_weeks_since_last"] == served.world.features["cust_weeks_since_last"].max()
+    assert row["is_discovery"] == "yes" and row["bought_w8"] == 0.0
 
 
 def test_predict_keeps_the_order_and_duplicates_of_the_request(client, served):
@@ -198,14 +221,17 @@ def test_predict_malformed_json_is_422(client):
 
 
 def feature_rows(served, n: int = 3) -> list[dict]:
-    return served.world.features[FEATURES].head(n).to_dict("records")
+    frame = served.world.features[FEATURES].head(n)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def test_predict_features_scores_rows_like_the_model(client, served):
     rows = feature_rows(served)
-    rows[0] = {**rows[0], "weeks_bought_last_4": 4, "weeks_since_last_purchase": 1.0}
+    rows[0] = {**rows[0], "bought_w4": 4, "weeks_since_last": 0.0}
+    rows[1] = {**rows[1], "weeks_since_last": None, "mean_gap_weeks": None}
     body = client.post("/predict/features", json={"rows": rows}).json()
-    expected = load_version(served.settings, served.version).predict_proba(pd.DataFrame(rows)[FEATURES])[:, 1]
+    frame = pd.DataFrame(rows)[FEATURES].fillna(np.nan).infer_objects()
+    expected = load_version(served.settings, served.version).predict_proba(frame)[:, 1]
     assert body["model_version"] == served.version
     assert body["threshold"] == pytest.approx(served.threshold)
     assert [p["probability"] for p in body["predictions"]] == pytest.approx(list(expected))
@@ -215,11 +241,11 @@ def test_predict_features_scores_rows_like_the_model(client, served):
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        (lambda row: row.pop("units_last_8"), "row 0: missing feature(s) units_last_8"),
+        (lambda row: row.pop("units_w4"), "row 0: missing feature(s) units_w4"),
         (lambda row: row.update(colour="red"), "row 0: unknown feature(s) colour"),
-        (lambda row: row.update(units_last_8="many"), "feature 'units_last_8': expected a number"),
+        (lambda row: row.update(units_w4="many"), "feature 'units_w4': expected a number"),
         (lambda row: row.update(customer_type=3), "feature 'customer_type': expected text"),
-        (lambda row: row.update(units_last_8=True), "expected a number"),
+        (lambda row: row.update(units_w4=True), "expected a number"),
     ],
 )
 def test_predict_features_rows_must_fit_the_signature(client, served, change, fragment):
@@ -257,21 +283,38 @@ def test_recommendations_are_the_customers_top_k_of_the_latest_batch(client, ser
     assert all(r["reasons"] for r in items)
 
 
+def recommendation_of(client, customer_id: int, product_id: int, lang: str) -> dict:
+    body = client.get(f"/customers/{customer_id}/recommendations", params={"k": 100, "lang": lang}).json()
+    return next(r for r in body["recommendations"] if r["product_id"] == product_id)
+
+
 def test_recommendation_reasons_speak_spanish_or_english(client, served):
     features = served.world.features
-    busy = features.sort_values(["weeks_bought_last_4", "weeks_since_last_purchase"], ascending=[False, True])
-    customer_id = int(busy.iloc[0]["customer_id"])
-    k = int((features["customer_id"] == customer_id).sum())
-    es = client.get(f"/customers/{customer_id}/recommendations", params={"k": k}).json()["recommendations"]
-    en = client.get(f"/customers/{customer_id}/recommendations", params={"k": k, "lang": "en"}).json()[
-        "recommendations"
+    row = features[(features["bought_w4"] == 3) & (features["weeks_since_last"] == 0)].iloc[0]
+    customer_id, product_id = int(row["customer_id"]), int(row["product_id"])
+    gap = f"{row['mean_gap_weeks']:.1f}".removesuffix(".0")
+    es = recommendation_of(client, customer_id, product_id, "es")["reasons"]
+    assert es[:3] == [
+        "compró en 3 de las últimas 4 semanas",
+        "última compra la semana pasada",
+        f"suele comprarlo cada {gap} semanas",
     ]
-    top = next(r for r in es if r["product_id"] == int(busy.iloc[0]["product_id"]))
-    row = busy.iloc[0]
-    assert f"compró en {int(row['weeks_bought_last_4'])} de las últimas 4 semanas" in top["reasons"]
-    top_en = next(r for r in en if r["product_id"] == int(busy.iloc[0]["product_id"]))
-    assert f"bought in {int(row['weeks_bought_last_4'])} of the last 4 weeks" in top_en["reasons"]
-    assert any(reason.startswith("probability ") for reason in top_en["reasons"])
+    assert es[3].startswith("probabilidad ") and "umbral del modelo (40%)" in es[3]
+    en = recommendation_of(client, customer_id, product_id, "en")["reasons"]
+    assert en[:2] == ["bought in 3 of the last 4 weeks", "last purchase last week"]
+    assert en[3].startswith("probability ") and "threshold (40%)" in en[3]
+
+
+def test_reasons_for_a_never_bought_candidate_cite_similar_customers(client, served):
+    features = served.world.features
+    row = features[(features["is_discovery"] == "yes") & (features["type_share_w8"] > 0)].iloc[0]
+    es = recommendation_of(client, int(row["customer_id"]), int(row["product_id"]), "es")["reasons"]
+    share = f"{row['type_share_w8']:.0%}"
+    assert (
+        es[0] == f"nunca lo ha comprado; lo compra el {share} de los clientes {row['customer_type']} activos"
+    )
+    en = recommendation_of(client, int(row["customer_id"]), int(row["product_id"]), "en")["reasons"]
+    assert en[0] == f"never bought it; {share} of active {row['customer_type']} customers buy it"
 
 
 def test_recommendations_for_a_customer_without_candidates_are_empty(client, served):
@@ -358,7 +401,7 @@ def test_customer_and_product(client, served):
 def test_drift_shows_the_newest_report_drifted_first(client):
     body = client.get("/drift").json()
     assert body["report_id"] == "d1" and body["drifted_features"] == 1
-    assert [f["feature"] for f in body["features"]] == ["weeks_bought_last_4", "units_last_8"]
+    assert [f["feature"] for f in body["features"]] == ["bought_w4", "units_w4"]
 
 
 def test_quality_lists_realized_scores(client):
