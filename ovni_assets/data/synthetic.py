@@ -501,7 +501,7 @@ class _ChunkSimulator:
             new_product,
             self.customers.type_code,
             new_start,
-            np.full(len(new_start), 10**6),
+            np.full(len(new_start), self.config.weeks),
         )
         self.drift_uniforms = rng.random((len(new_customer), self.config.weeks))
 
