@@ -8,6 +8,7 @@ SIGTERM to every group, a grace period, then SIGKILL to whatever is left.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -31,6 +32,7 @@ STOP_GRACE_SECONDS = 15.0
 PROBE_TIMEOUT_SECONDS = 3.0
 LOG_TAIL_LINES = 25
 LOCATION_NAME = "ovni"
+PR_SET_PDEATHSIG = 1
 
 WORKSPACE_YAML = f"""\
 # Written by `ovni up`: the code location the local Dagster webserver and daemon load.
@@ -183,6 +185,8 @@ def child_environment(settings: OvniSettings) -> dict[str, str]:
     env["DAGSTER_HOME"] = os.environ.get("DAGSTER_HOME", str(settings.dagster_home))
     env["OVNI_API_URL"] = f"http://{settings.host}:{settings.api_port}"
     env["PYTHONUNBUFFERED"] = "1"
+    # MLflow's GenAI job runner (a pool of huey workers) has nothing to do for OVNI.
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     return env
 
 
@@ -248,6 +252,12 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return "".join(deque(handle, maxlen=lines)).rstrip() or "(log is empty)"
 
 
+def _stop_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if `ovni up` itself dies (even by SIGKILL). Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(argv: tuple[str, ...], env: dict[str, str], log_path: Path, cwd: Path) -> subprocess.Popen:
     """Start a child in its own session (so its whole process tree can be signalled), logging to a file."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,6 +272,7 @@ def spawn(argv: tuple[str, ...], env: dict[str, str], log_path: Path, cwd: Path)
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
         )
 
 
