@@ -227,21 +227,25 @@ def landing_files(settings: OvniSettings) -> list[Path]:
     ]
 
 
-def first_start_steps(settings: OvniSettings) -> list[tuple[str, tuple[str, ...]]]:
+@dataclass(frozen=True)
+class FirstStartStep:
+    description: str
+    argv: tuple[str, ...]
+    must_succeed: bool
+
+
+def first_start_steps(settings: OvniSettings) -> list[FirstStartStep]:
     """What has to happen before the services are worth opening: demo data, then one pipeline run."""
-    steps: list[tuple[str, tuple[str, ...]]] = []
+    steps: list[FirstStartStep] = []
     if not landing_files(settings) and not settings.warehouse_path.exists():
         generate = ["generate", "--out", str(settings.landing_dir), "--weeks", str(settings.demo_weeks)]
         if settings.demo_customers is not None:
             generate += ["--customers", str(settings.demo_customers)]
-        steps.append(
-            (
-                f"Generating demo data ({settings.demo_weeks} weeks) into {settings.landing_dir}",
-                _ovni(*generate),
-            )
-        )
+        description = f"Generating demo data ({settings.demo_weeks} weeks) into {settings.landing_dir}"
+        steps.append(FirstStartStep(description, _ovni(*generate), must_succeed=True))
     if not settings.serving_path.exists():
-        steps.append(("Running the pipeline: ingest → features → train → predict", _ovni("run")))
+        description = "Running the pipeline: ingest → features → train → predict"
+        steps.append(FirstStartStep(description, _ovni("run"), must_succeed=False))
     return steps
 
 
@@ -286,11 +290,15 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def stop(processes: list[subprocess.Popen], grace_seconds: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM every child's process group, wait up to the grace period, then SIGKILL what is left."""
+def stop(
+    processes: list[subprocess.Popen],
+    grace_seconds: float = STOP_GRACE_SECONDS,
+    first_signal: signal.Signals = signal.SIGTERM,
+) -> None:
+    """Signal every child's process group, wait up to the grace period, then SIGKILL what is left."""
     for process in processes:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, first_signal)
     deadline = time.monotonic() + grace_seconds
     pending = list(processes)
     while pending and time.monotonic() < deadline:
@@ -307,7 +315,11 @@ def stop(processes: list[subprocess.Popen], grace_seconds: float = STOP_GRACE_SE
 
 
 def run_first_start(settings: OvniSettings, console: Console) -> None:
-    """Generate demo data and run the pipeline when OVNI_HOME is new, with a progress display."""
+    """Generate demo data and run the pipeline when OVNI_HOME is new, with a progress display.
+
+    A failed generation stops `ovni up`; a failed pipeline run does not (its run and reason are in the
+    Dagster UI, which is then the place to look), it is reported and the services start anyway.
+    """
     steps = first_start_steps(settings)
     if not steps:
         return
@@ -317,17 +329,24 @@ def run_first_start(settings: OvniSettings, console: Console) -> None:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
-        for description, argv in steps:
-            task = progress.add_task(description, total=1)
-            process = spawn(argv, env, log_path, settings.home)
+        for step in steps:
+            task = progress.add_task(step.description, total=1)
+            process = spawn(step.argv, env, log_path, settings.home)
             try:
                 returncode = process.wait()
             except BaseException:
                 with _signals_ignored():
-                    stop([process])
+                    # SIGINT, like Ctrl-C on a foreground `ovni run`: Dagster marks the run as canceled.
+                    stop([process], first_signal=signal.SIGINT)
                 raise
+            if returncode != 0 and step.must_succeed:
+                raise StackError(f"{step.description} failed (exit code {returncode}):\n{tail(log_path)}")
             if returncode != 0:
-                raise StackError(f"{description} failed (exit code {returncode}):\n{tail(log_path)}")
+                console.print(
+                    f"[yellow]{step.description} failed (exit code {returncode}); starting the services "
+                    f"anyway, the Dagster UI shows the run.[/] Last lines of {log_path}:\n{tail(log_path)}",
+                    highlight=False,
+                )
             progress.update(task, completed=1)
 
 

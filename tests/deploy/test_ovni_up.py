@@ -62,16 +62,34 @@ def test_first_start_generates_demo_data_and_runs_the_pipeline_only_when_needed(
     monkeypatch.setenv("OVNI_DEMO_WEEKS", "12")
     monkeypatch.setenv("OVNI_DEMO_CUSTOMERS", "30")
     empty = stack.first_start_steps(get_settings())
-    assert [argv[3] for _, argv in empty] == ["generate", "run"]
-    generate = empty[0][1]
+    assert [step.argv[3] for step in empty] == ["generate", "run"]
+    assert [step.must_succeed for step in empty] == [True, False]
+    generate = empty[0].argv
     assert generate[generate.index("--weeks") + 1] == "12"
     assert generate[generate.index("--customers") + 1] == "30"
 
     (ovni_home.landing_dir / "transacciones_2024.parquet").write_bytes(b"user data")
-    assert [argv[3] for _, argv in stack.first_start_steps(get_settings())] == ["run"]
+    assert [step.argv[3] for step in stack.first_start_steps(get_settings())] == ["run"]
 
     ovni_home.serving_path.write_bytes(b"published snapshot")
     assert stack.first_start_steps(get_settings()) == []
+
+
+def test_a_failed_demo_generation_stops_ovni_up(ovni_home, monkeypatch):
+    monkeypatch.setenv("OVNI_DEMO_WEEKS", "0")
+    with pytest.raises(stack.StackError, match=r"Generating demo data .* failed"):
+        stack.run_first_start(get_settings(), Console(quiet=True))
+
+
+def test_a_failed_first_pipeline_run_is_reported_and_the_services_still_start(ovni_home):
+    (ovni_home.landing_dir / "transacciones_broken.csv").write_text("not,the,source,schema\n1,2,3,4\n")
+    console = Console(record=True, width=200)
+    stack.run_first_start(get_settings(), console)
+    assert (
+        "Running the pipeline: ingest → features → train → predict failed (exit code 1)"
+        in console.export_text()
+    )
+    assert not ovni_home.serving_path.exists()
 
 
 def test_stop_kills_a_process_tree_that_ignores_sigterm(tmp_path: Path):
