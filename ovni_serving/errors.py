@@ -33,10 +33,14 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return JSONResponse(status_code=422, content={"detail": describe_validation_error(error)})
 
 
+BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words for an unreadable body
+
+
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse(
-        status_code=error.status_code, content={"detail": str(error.detail)}, headers=error.headers
-    )
+    detail = str(error.detail)
+    if error.status_code == 400 and detail == BODY_PARSE_ERROR:
+        detail = "the body could not be read: send JSON encoded as UTF-8"
+    return JSONResponse(status_code=error.status_code, content={"detail": detail}, headers=error.headers)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:

@@ -28,6 +28,7 @@ from ovni_serving.scoring import FeatureMismatch, probabilities, validated_rows
 
 router = APIRouter(tags=["predictions"])
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+BODY_ERRORS = {400: {"model": ErrorOut, "description": "The body is not UTF-8 JSON."}}
 
 
 def require_known(bundle: ServingBundle, customer_ids: set[int], product_ids: set[int]) -> None:
@@ -48,7 +49,7 @@ def require_known(bundle: ServingBundle, customer_ids: set[int], product_ids: se
     "/predict",
     response_model=PredictOut,
     summary="P(buy) next week for customer-product pairs",
-    responses=ERRORS,
+    responses={**ERRORS, **BODY_ERRORS},
 )
 async def predict(body: PredictRequest, bundle: BundleDep) -> PredictOut:
     """Candidates are answered from scores computed when the model was swapped in; a pair that is not a
@@ -88,7 +89,7 @@ async def predict(body: PredictRequest, bundle: BundleDep) -> PredictOut:
     "/predict/features",
     response_model=FeatureRowsOut,
     summary="Score explicit feature rows (what-if)",
-    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}, **BODY_ERRORS},
 )
 async def predict_features(body: FeatureRowsRequest, bundle: BundleDep) -> FeatureRowsOut:
     """Rows must carry exactly the columns of the model signature (GET /model lists them) with the

@@ -1,4 +1,4 @@
-"""Hot reload: a new champion or snapshot is swapped in whole; a failed load keeps the old bundle and says why."""
+"""Hot reload: a new champion or snapshot is swapped in whole; a failed load keeps the old bundle."""
 
 from __future__ import annotations
 
