@@ -101,6 +101,7 @@ class ReloadStats:
     failures: int = 0
     last_check_at: float | None = None
     last_swap_at: float | None = None
+    last_load_seconds: float | None = None  # check + load + scoring of the last swap
 
 
 class ModelStore:
@@ -128,6 +129,7 @@ class ModelStore:
         skipped until the alias or the file changes, so a broken one is not loaded again every poll).
         """
         with self._lock:
+            started = time.perf_counter()
             self.stats.checks += 1
             self.stats.last_check_at = time.time()
             changed = self._refresh_snapshot(force) | self._refresh_champion(force)
@@ -149,6 +151,7 @@ class ModelStore:
             self.bundle = bundle  # the swap: one assignment
             self.stats.swaps += 1
             self.stats.last_swap_at = time.time()
+            self.stats.last_load_seconds = time.perf_counter() - started
             return True
 
     def _refresh_snapshot(self, force: bool) -> bool:

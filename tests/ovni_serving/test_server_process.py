@@ -1,0 +1,77 @@
+"""`ovni serve` as a real process under concurrent load while the champion and the snapshot change."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from builders import TARGET_WEEK, load_version, make_world, publish_snapshot, register_version
+from conftest import serve_world
+from mlflow import MlflowClient
+from serve_process import OVNI, Load, ovni_serve
+
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
+
+RELOAD_SECONDS = 1.0
+
+
+def promote(settings, version: str) -> None:
+    """`ovni promote VERSION` (the registry CLI of the ML core); the alias move it performs otherwise."""
+    if importlib.util.find_spec("ovni_assets.model.registry") is None:
+        MlflowClient(tracking_uri=settings.tracking_uri).set_registered_model_alias(
+            MODEL_NAME, CHAMPION_ALIAS, version
+        )
+        return
+    env = {"OVNI_HOME": str(settings.home), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([OVNI, "promote", version], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
+def metric(url: str, name: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+@pytest.mark.slow
+def test_no_request_fails_while_a_new_champion_and_a_new_snapshot_are_picked_up(new_home):
+    home = serve_world(new_home(), make_world(seed=2), threshold=0.5)
+    row = home.world.features.iloc[0]
+    pair = {"customer_id": int(row["customer_id"]), "product_id": int(row["product_id"])}
+    requests = [
+        lambda client: client.post("/predict", json={"pairs": [pair]}),
+        lambda client: client.get(f"/customers/{pair['customer_id']}/recommendations", params={"k": 5}),
+    ]
+    next_week = TARGET_WEEK + timedelta(days=7)
+    with ovni_serve(home.settings.home, RELOAD_SECONDS) as url, Load(url, requests, threads=4) as load:
+        load.first_seen(lambda o: o.model_version == home.version, timeout=60)
+        new_version = register_version(home.settings, home.world, seed=9, threshold=0.3, make_champion=False)
+        promoted_at = time.monotonic()
+        promote(home.settings, new_version)
+        seen_at = load.first_seen(lambda o: o.model_version == new_version, timeout=120)
+        load_seconds = metric(url, "ovni_model_last_load_duration_seconds")
+        # Visible within one poll interval plus the load itself (plus scheduling slack on a busy machine).
+        assert seen_at - promoted_at <= RELOAD_SECONDS + load_seconds + 5.0
+
+        publish_snapshot(
+            home.settings,
+            home.world,
+            load_version(home.settings, new_version),
+            new_version,
+            target_week=next_week,
+        )
+        load.first_seen(lambda o: o.week_start == str(next_week), timeout=120)
+        time.sleep(1.0)
+    assert load.failures() == [], load.failures()[:5]
+    assert len(load.observations) > 100
+    for thread in range(load.threads):
+        versions = [o.model_version for o in load.observations if o.thread == thread]
+        switch = versions.index(new_version)
+        assert set(versions[:switch]) == {home.version} and set(versions[switch:]) == {new_version}, (
+            "each client sees the old version, then only the new one"
+        )
