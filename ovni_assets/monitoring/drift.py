@@ -3,9 +3,16 @@
 Per feature: PSI (population stability index, in DuckDB SQL over bounded samples) plus a test — two-sample
 Kolmogorov–Smirnov for numeric features, chi-square on the category counts for categorical ones (scipy, on
 samples of at most `TEST_SAMPLE_ROWS` rows a side). p-values are corrected for the number of features
-(Benjamini–Hochberg). A feature is *drifted* only when both hold: adjusted p < `ALPHA` **and**
-PSI ≥ `PSI_THRESHOLD`. The effect-size floor keeps large data from flagging trivial shifts (with a million
-rows any shift is "significant"); the test keeps small samples from flagging noise.
+(Benjamini–Hochberg). A feature is *drifted* only when all hold:
+
+- adjusted p < `ALPHA` (not noise of a small sample);
+- PSI ≥ `PSI_THRESHOLD` (an effect worth acting on: with a million rows any shift is "significant");
+- PSI ≥ `BASELINE_FACTOR` × its *baseline PSI*, when there is one: the largest PSI the same comparison gave
+  when replayed on up to `BASELINE_REPLAYS` earlier weeks the champion was trained on (same gap between the
+  reference weeks and the compared week, everything shifted back in time). Weekly features are not i.i.d.
+  rows: product-level aggregates take one value per product and week, tenure grows every week, so such
+  features move from week to week by nature. The baseline measures that ordinary movement; only a larger
+  one counts.
 
 Reference = the `pair_features` rows of the last `REFERENCE_WEEKS` weeks the champion was trained on (up to
 its `train_last_week`), current = the rows of the newest feature week; each is a reservoir sample of at most
@@ -28,18 +35,21 @@ from ovni_assets.warehouse import column_schema, table_exists
 PSI_THRESHOLD = 0.2
 ALPHA = 0.01
 PSI_BINS = 10
-SAMPLE_ROWS = 200_000
+BASELINE_FACTOR = 1.5
+SAMPLE_ROWS = 100_000
 TEST_SAMPLE_ROWS = 20_000
 REFERENCE_WEEKS = 4
+BASELINE_REPLAYS = 4
 MISSING = "∅ missing"
 
 DRIFT_REPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS drift_reports (
     report_id VARCHAR, week_start DATE, reference_model_version VARCHAR, feature VARCHAR, kind VARCHAR,
-    psi DOUBLE, statistic DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, drifted BOOLEAN, created_at TIMESTAMP
+    psi DOUBLE, baseline_psi DOUBLE, statistic DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, drifted BOOLEAN,
+    created_at TIMESTAMP
 )
 """
-DRIFT_COLUMNS = ["feature", "kind", "psi", "statistic", "p_value", "p_adjusted", "drifted"]
+DRIFT_COLUMNS = ["feature", "kind", "psi", "baseline_psi", "statistic", "p_value", "p_adjusted", "drifted"]
 NOT_FEATURES = {"customer_id", "product_id", "week_start", "target_week_start", "label"}
 CATEGORICAL_TYPES = ("VARCHAR", "BOOLEAN", "ENUM")
 
@@ -150,11 +160,13 @@ def feature_drift(
     categorical: list[str],
     psi_threshold: float = PSI_THRESHOLD,
     alpha: float = ALPHA,
+    baseline: dict[str, float] | None = None,
     test_sample_rows: int = TEST_SAMPLE_ROWS,
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per feature (`DRIFT_COLUMNS`), largest PSI first. `reference` and `current` are tables or
-    views in `con` holding the feature columns."""
+    views in `con` holding the feature columns; `baseline` is the ordinary PSI per feature (see the module
+    docstring), NaN when unknown."""
     if not numeric and not categorical:
         return pd.DataFrame(columns=DRIFT_COLUMNS)
     psi = population_stability(con, reference, current, numeric, categorical)
@@ -166,10 +178,14 @@ def feature_drift(
         kind = "numeric" if feature in numeric else "categorical"
         test = _ks if kind == "numeric" else _chi_square
         statistic, p_value = test(reference_sample[feature], current_sample[feature])
-        rows.append((feature, kind, psi.get(feature, 0.0), statistic, p_value))
-    result = pd.DataFrame(rows, columns=["feature", "kind", "psi", "statistic", "p_value"])
+        ordinary = (baseline or {}).get(feature, float("nan"))
+        rows.append((feature, kind, psi.get(feature, 0.0), ordinary, statistic, p_value))
+    result = pd.DataFrame(rows, columns=["feature", "kind", "psi", "baseline_psi", "statistic", "p_value"])
     result["p_adjusted"] = stats.false_discovery_control(result["p_value"].to_numpy(), method="bh")
-    result["drifted"] = (result["p_adjusted"] < alpha) & (result["psi"] >= psi_threshold)
+    beyond_ordinary = result["baseline_psi"].isna() | (
+        result["psi"] >= BASELINE_FACTOR * result["baseline_psi"]
+    )
+    result["drifted"] = (result["p_adjusted"] < alpha) & (result["psi"] >= psi_threshold) & beyond_ordinary
     return result.sort_values("psi", ascending=False, ignore_index=True)[DRIFT_COLUMNS]
 
 
@@ -184,6 +200,7 @@ class DriftReport:
     reference_weeks: list[date] = field(default_factory=list)
     reference_rows: int = 0
     current_rows: int = 0
+    baseline_replays: int = 0
     features: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DRIFT_COLUMNS))
 
     @property
@@ -199,6 +216,7 @@ class DriftReport:
             return f"_{self.note}_"
         table = self.features.assign(
             psi=self.features["psi"].round(3),
+            baseline_psi=self.features["baseline_psi"].round(3),
             statistic=self.features["statistic"].round(3),
             p_value=self.features["p_value"].map(lambda p: f"{p:.2g}"),
             p_adjusted=self.features["p_adjusted"].map(lambda p: f"{p:.2g}"),
@@ -232,6 +250,55 @@ def champion_reference(con: duckdb.DuckDBPyConnection) -> tuple[str, date] | Non
     return str(row[0]), pd.Timestamp(row[1]).date()
 
 
+def _sample_weeks(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], first: date, last: date
+) -> int:
+    """Temp table `name`: a bounded sample of the `pair_features` rows of weeks first..last; its row count."""
+    select = ", ".join(_quoted(c) for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
+        f"(SELECT week_start, {select} FROM pair_features "
+        f"WHERE week_start BETWEEN DATE '{first}' AND DATE '{last}') "
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+    )
+    return con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+
+
+def _reference_first_week(last: date) -> date:
+    return last - timedelta(days=7 * (REFERENCE_WEEKS - 1))
+
+
+def ordinary_psi(
+    con: duckdb.DuckDBPyConnection,
+    newest: date,
+    train_last_week: date,
+    numeric: list[str],
+    categorical: list[str],
+) -> tuple[dict[str, float], int]:
+    """The baseline PSI per feature (largest over the replays) and the number of replays it rests on.
+
+    Replay b compares week `newest - b` with the reference weeks shifted back by b weeks, for the
+    `BASELINE_REPLAYS` smallest b that put the compared week inside the champion's training weeks.
+    """
+    gap = max((newest - train_last_week).days // 7, 1)
+    replays = []
+    for back in range(gap, gap + BASELINE_REPLAYS):
+        shift = timedelta(days=7 * back)
+        columns = numeric + categorical
+        current_rows = _sample_weeks(con, "drift_replay_current", columns, newest - shift, newest - shift)
+        reference_last = train_last_week - shift
+        reference_rows = _sample_weeks(
+            con, "drift_replay_reference", columns, _reference_first_week(reference_last), reference_last
+        )
+        if current_rows == 0 or reference_rows == 0:
+            break
+        replays.append(
+            population_stability(con, "drift_replay_reference", "drift_replay_current", numeric, categorical)
+        )
+    baseline = pd.DataFrame(replays).max().to_dict() if replays else {}
+    return baseline, len(replays)
+
+
 def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | None = None) -> DriftReport:
     """Compare the newest week of `pair_features` with the champion's training reference and append the
     per-feature rows to `drift_reports` (created if missing, so the table always exists). Every column of
@@ -244,24 +311,16 @@ def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | No
         return DriftReport(note="No champion yet: there is no training reference to compare with.")
     version, train_last_week = champion
     numeric, categorical = feature_columns(con)
-    newest = con.execute("SELECT max(week_start) FROM pair_features").fetchone()[0]
-    first_reference = train_last_week - timedelta(days=7 * (REFERENCE_WEEKS - 1))
-    columns = ", ".join(_quoted(c) for c in numeric + categorical)
-    for name, where in (
-        ("drift_reference", f"week_start BETWEEN DATE '{first_reference}' AND DATE '{train_last_week}'"),
-        ("drift_current", f"week_start = DATE '{newest}'"),
-    ):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
-            f"(SELECT week_start, {columns} FROM pair_features WHERE {where}) "
-            f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
-        )
+    newest = pd.Timestamp(con.execute("SELECT max(week_start) FROM pair_features").fetchone()[0]).date()
+    columns = numeric + categorical
+    reference_rows = _sample_weeks(
+        con, "drift_reference", columns, _reference_first_week(train_last_week), train_last_week
+    )
+    current_rows = _sample_weeks(con, "drift_current", columns, newest, newest)
     reference_weeks = [
         pd.Timestamp(w).date()
         for (w,) in con.execute("SELECT DISTINCT week_start FROM drift_reference ORDER BY 1").fetchall()
     ]
-    reference_rows = con.execute("SELECT count(*) FROM drift_reference").fetchone()[0]
-    current_rows = con.execute("SELECT count(*) FROM drift_current").fetchone()[0]
     report = DriftReport(
         note="",
         week_start=newest,
@@ -276,14 +335,18 @@ def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | No
             f"(reference {reference_rows:,}, current {current_rows:,})."
         )
         return _drop_temp(con, report)
-    report.features = feature_drift(con, "drift_reference", "drift_current", numeric, categorical)
+    baseline, report.baseline_replays = ordinary_psi(con, newest, train_last_week, numeric, categorical)
+    report.features = feature_drift(
+        con, "drift_reference", "drift_current", numeric, categorical, baseline=baseline
+    )
     created_at = created_at or datetime.now(UTC).replace(tzinfo=None)
     report.report_id = f"drift-{newest}-v{version}-{uuid.uuid4().hex[:8]}"
     report.note = (
         f"Week {newest} ({current_rows:,} rows sampled) vs champion v{version} training weeks "
         f"{reference_weeks[0]}..{reference_weeks[-1]} ({reference_rows:,} rows sampled): "
-        f"{report.drifted_features} of {len(report.features)} features drifted "
-        f"(PSI ≥ {PSI_THRESHOLD} and BH-adjusted p < {ALPHA})."
+        f"{report.drifted_features} of {len(report.features)} features drifted (BH-adjusted p < {ALPHA}, "
+        f"PSI ≥ {PSI_THRESHOLD} and ≥ {BASELINE_FACTOR}× the baseline PSI of "
+        f"{report.baseline_replays} replayed earlier weeks)."
     )
     rows = report.features.assign(
         report_id=report.report_id,
@@ -291,17 +354,18 @@ def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | No
         reference_model_version=version,
         created_at=created_at,
         statistic=report.features["statistic"].astype(float).replace({np.nan: None}),
+        baseline_psi=report.features["baseline_psi"].astype(float).replace({np.nan: None}),
     )
     con.register("drift_rows", rows)
     con.execute(
         "INSERT INTO drift_reports SELECT report_id, week_start, reference_model_version, feature, kind, "
-        "psi, statistic, p_value, p_adjusted, drifted, created_at FROM drift_rows"
+        "psi, baseline_psi, statistic, p_value, p_adjusted, drifted, created_at FROM drift_rows"
     )
     con.unregister("drift_rows")
     return _drop_temp(con, report)
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, report: DriftReport) -> DriftReport:
-    con.execute("DROP TABLE IF EXISTS drift_reference")
-    con.execute("DROP TABLE IF EXISTS drift_current")
+    for name in ("drift_reference", "drift_current", "drift_replay_reference", "drift_replay_current"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     return report

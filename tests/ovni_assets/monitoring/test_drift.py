@@ -161,7 +161,7 @@ def test_report_without_champion_says_so_and_leaves_an_empty_table(tmp_path):
     assert report.markdown().startswith("_No champion")
     columns = [c for c, *_ in con.execute("DESCRIBE drift_reports").fetchall()]
     assert columns == [
-        "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "statistic",
+        "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "baseline_psi", "statistic",
         "p_value", "p_adjusted", "drifted", "created_at",
     ]  # fmt: skip
     assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == 0
