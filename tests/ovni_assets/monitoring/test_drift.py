@@ -161,8 +161,8 @@ def test_report_without_champion_says_so_and_leaves_an_empty_table(tmp_path):
     assert report.markdown().startswith("_No champion")
     columns = [c for c, *_ in con.execute("DESCRIBE drift_reports").fetchall()]
     assert columns == [
-        "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "baseline_psi", "statistic",
-        "p_value", "p_adjusted", "drifted", "created_at",
+        "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "baseline_psi",
+        "statistic", "p_value", "p_adjusted", "drifted", "created_at",
     ]  # fmt: skip
     assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == 0
 
@@ -203,3 +203,39 @@ def test_report_on_unshifted_newest_week_flags_nothing(tmp_path):
     assert report.drifted_features == 0
     assert not math.isnan(report.max_psi) and report.max_psi < PSI_THRESHOLD
     assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == len(NUMERIC) + len(CATEGORICAL)
+
+
+def test_features_that_move_every_week_are_judged_against_their_own_ordinary_movement(tmp_path):
+    """A product-level aggregate takes one value per product and week, so whole weeks move together: large
+    PSI week after week. Only a movement beyond that baseline is drift; a steady feature shifting is."""
+    rng = np.random.default_rng(11)
+    frames = []
+    for week in WEEKS:
+        products = rng.integers(0, 40, 800)
+        product_level = rng.normal(0, 1, 40) + rng.normal(0, 1.5)  # the whole week moves
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": np.arange(800),
+                    "product_id": products,
+                    "week_start": week,
+                    "prod_customers_w1": product_level[products],
+                    "units_w4": rng.normal(10.0 + (3.0 if week == WEEKS[-1] else 0.0), 2.0, 800),
+                    "target_week_start": week + timedelta(days=7),
+                    "label": rng.binomial(1, 0.3, 800),
+                }
+            )
+        )
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.register("frame", pd.concat(frames, ignore_index=True))
+    con.execute("CREATE TABLE pair_features AS SELECT * FROM frame")
+    write_model_versions(con, champion="2", train_last_week=WEEKS[-3])
+
+    report = build_drift_report(con)
+    features = report.features.set_index("feature")
+    assert report.baseline_replays == 4
+    assert features.loc["prod_customers_w1", "psi"] >= PSI_THRESHOLD  # the naive rule would flag it
+    assert features.loc["prod_customers_w1", "baseline_psi"] >= PSI_THRESHOLD
+    assert not features.loc["prod_customers_w1", "drifted"]
+    assert features.loc["units_w4", "drifted"]
+    assert features.loc["units_w4", "psi"] >= 1.5 * features.loc["units_w4", "baseline_psi"]
