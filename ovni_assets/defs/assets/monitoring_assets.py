@@ -5,7 +5,7 @@ import dagster as dg
 
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.monitoring.drift import ALPHA, PSI_THRESHOLD, build_drift_report
+from ovni_assets.monitoring.drift import ALPHA, BASELINE_FACTOR, PSI_THRESHOLD, build_drift_report
 from ovni_assets.monitoring.quality import recent_quality, score_prediction_batches
 
 
@@ -22,8 +22,8 @@ def _float(value) -> dg.MetadataValue:
     deps=["pair_features", "purchase_model"],
     kinds={"duckdb", "scipy"},
     description=f"Newest feature week vs the champion's training weeks: PSI, KS / chi-square with "
-    f"Benjamini-Hochberg correction; a feature drifts when PSI ≥ {PSI_THRESHOLD} and adjusted p < {ALPHA}. "
-    "Appends to `drift_reports`.",
+    f"Benjamini-Hochberg correction; a feature drifts when adjusted p < {ALPHA}, PSI ≥ {PSI_THRESHOLD} and "
+    f"PSI ≥ {BASELINE_FACTOR}× its ordinary week-to-week PSI. Appends to `drift_reports`.",
 )
 def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
@@ -38,6 +38,7 @@ def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                 "reference_weeks": _text(", ".join(str(w) for w in report.reference_weeks)),
                 "reference_rows": dg.MetadataValue.int(report.reference_rows),
                 "current_rows": dg.MetadataValue.int(report.current_rows),
+                "baseline_replays": dg.MetadataValue.int(report.baseline_replays),
                 "report_id": _text(report.report_id),
                 "report": dg.MetadataValue.md(report.markdown()),
                 "dagster/row_count": dg.MetadataValue.int(
