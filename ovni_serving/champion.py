@@ -104,11 +104,12 @@ class ChampionRegistry:
             model_version = client.get_model_version(MODEL_NAME, version)
             run = client.get_run(model_version.run_id) if model_version.run_id else None
             with tempfile.TemporaryDirectory(prefix="ovni-model-") as tmp:
+                # The version's own artifact location, resolved with this client: a `models:/` URI would be
+                # resolved against MLflow's global registry setting instead of OVNI's store.
                 local = mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{MODEL_NAME}/{version}",
+                    artifact_uri=client.get_model_version_download_uri(MODEL_NAME, version),
                     dst_path=tmp,
                     tracking_uri=self.settings.tracking_uri,
-                    registry_uri=self.settings.tracking_uri,
                 )
                 signature = Model.load(local).signature
                 model = mlflow.sklearn.load_model(local)

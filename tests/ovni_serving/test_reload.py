@@ -194,3 +194,22 @@ def test_the_poller_loads_at_startup_and_picks_up_a_new_champion(home):
             assert time.monotonic() < deadline, client.get("/ready").json()
             time.sleep(0.1)
         assert "ovni_model_reloads_total 2" in client.get("/metrics").text
+
+
+def test_loading_reads_only_the_ovni_store(home, tmp_path):
+    """No MLflow default store (./mlflow.db, ./mlruns) is created or consulted in the working directory."""
+    code = (
+        "from ovni_assets.settings import get_settings\n"
+        "from ovni_serving.model_store import ModelStore\n"
+        "store = ModelStore(get_settings())\n"
+        "assert store.refresh(), store.errors\n"
+        "print(store.bundle.version)\n"
+    )
+    env = {**os.environ, "OVNI_HOME": str(home.settings.home)}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == home.version
+    assert list(tmp_path.iterdir()) == []
