@@ -39,6 +39,25 @@ WHATIF_FEATURES = (
 MAX_RANKED = 100  # the API's largest k: a customer's whole candidate list
 EXPLORE_TABLE_ROWS = 300
 TOP_PRODUCTS_CHART = 15
+EXPLORE_COLUMNS = (
+    "col_week",
+    "col_customer_id",
+    "col_customer_type",
+    "col_product_id",
+    "col_brand",
+    "col_segment",
+    "col_probability_short",
+    "col_will_buy",
+)
+VERSION_COLUMNS = (
+    "col_version",
+    "col_champion",
+    "col_weeks_served",
+    "col_realized_f1",
+    "col_trained_at",
+    "col_val_f1",
+    "col_threshold",
+)
 PROBABILITY_BINS = 10
 
 
@@ -97,7 +116,7 @@ class OvniPage:
         # Weeks with a batch: the week being served and every past week already scored against actuals.
         weeks = sorted(
             {catalogue.week_start}
-            | {str(q["week_start"]) for q in self.api.quality() if q.get("week_start")},
+            | {str(q["week_start"])[:10] for q in self.api.quality() if q.get("week_start")},
             reverse=True,
         )
         customer_choices = [
@@ -106,24 +125,14 @@ class OvniPage:
                     "customer_choice",
                     customer_id=cid,
                     customer_type=c.get("customer_type") or "—",
-                    deliveries=c.get("num_deliver_per_week") or "—",
+                    deliveries=tr.number(c.get("num_deliver_per_week"), 0),
                 ),
                 cid,
             )
             for cid, c in sorted(customers.items())
         ]
         product_choices = [
-            (
-                tr(
-                    "product_choice",
-                    product_id=pid,
-                    brand=p.get("brand") or "—",
-                    sub_category=(p.get("sub_category") or "—").lower(),
-                    package=(p.get("package") or "—").lower(),
-                    size=tr.number(p.get("size"), 2).rstrip("0").rstrip(",.") if p.get("size") else "—",
-                ),
-                pid,
-            )
+            (tr("product_choice", product_id=pid, line=tr.product_line(p)), pid)
             for pid, p in sorted(products.items())
         ]
         all_choice = [(tr("all"), "")]
@@ -184,8 +193,13 @@ class OvniPage:
         )
         try:
             features = self.api.pair_features(customer_id, product_id)["features"]
-        except ApiError as error:  # the answer above still stands; only the simulation is unavailable
-            return ("", result, None, self.error_banner(error), *(None,) * len(WHATIF_FEATURES))
+        except ApiError as error:  # the answer above stands; only the simulation is unavailable
+            # The pair was just scored, so a 404 here means this API version has no feature-row endpoint.
+            missing = isinstance(error, ApiRequestError) and error.status_code == 404
+            whatif_message = (
+                views.banner("info", tr("whatif_unavailable")) if missing else self.error_banner(error)
+            )
+            return ("", result, None, whatif_message, *(None,) * len(WHATIF_FEATURES))
         state = {"features": features, "probability": prediction["probability"]}
         return ("", result, state, "", *(features.get(name) for name in WHATIF_FEATURES))
 
@@ -333,7 +347,7 @@ class OvniPage:
                 "info",
                 tr(
                     "drift_week",
-                    week=drift.get("week_start"),
+                    week=str(drift.get("week_start"))[:10],
                     flagged=sum(bool(f.get("drifted")) for f in features),
                     total=len(features),
                 ),
@@ -342,7 +356,14 @@ class OvniPage:
             else views.banner("info", tr("drift_empty"))
         )
         quality_value = quality if not quality.empty else None
-        message = "" if quality_rows else views.banner("info", tr("quality_empty"))
+        if quality_rows:
+            latest = max(quality_rows, key=lambda q: str(q["week_start"]))
+            message = views.banner(
+                "info",
+                tr("quality_latest", week=str(latest["week_start"])[:10], f1=tr.number(latest["f1"], 3)),
+            )
+        else:
+            message = views.banner("info", tr("quality_empty"))
         return message, card, versions, quality_value, drift_note, drift_frame
 
     def _versions(self, model: dict, quality_rows: list[dict]) -> pd.DataFrame:
@@ -459,12 +480,23 @@ def build_app(api_url: str, lang: str, switch_url: str | None = None) -> gr.Bloc
 
             with gr.Tab(tr("tab_explore"), id="explore") as explore_tab:
                 with gr.Row():
-                    week = gr.Dropdown(label=tr("week"), choices=[], value=None)
+                    # Choices arrive on page load; custom values let API clients pass any week or filter.
+                    week = gr.Dropdown(label=tr("week"), choices=[], value=None, allow_custom_value=True)
                     customer_type = gr.Dropdown(
-                        label=tr("customer_type_filter"), choices=[(tr("all"), "")], value=""
+                        label=tr("customer_type_filter"),
+                        choices=[(tr("all"), "")],
+                        value="",
+                        allow_custom_value=True,
                     )
-                    segment = gr.Dropdown(label=tr("segment_filter"), choices=[(tr("all"), "")], value="")
-                    brand = gr.Dropdown(label=tr("brand_filter"), choices=[(tr("all"), "")], value="")
+                    segment = gr.Dropdown(
+                        label=tr("segment_filter"),
+                        choices=[(tr("all"), "")],
+                        value="",
+                        allow_custom_value=True,
+                    )
+                    brand = gr.Dropdown(
+                        label=tr("brand_filter"), choices=[(tr("all"), "")], value="", allow_custom_value=True
+                    )
                     only_buy = gr.Checkbox(label=tr("only_buy"), value=False)
                 with gr.Row():
                     explore_button = gr.Button(tr("explore_button"), variant="primary", scale=3)
@@ -488,7 +520,9 @@ def build_app(api_url: str, lang: str, switch_url: str | None = None) -> gr.Bloc
                         y_lim=[0, None],
                         height=300,
                     )
-                explore_table = gr.Dataframe(interactive=False, max_height=420, wrap=True)
+                explore_table = gr.Dataframe(
+                    headers=[tr(key) for key in EXPLORE_COLUMNS], interactive=False, max_height=420, wrap=True
+                )
 
             with gr.Tab(tr("tab_model"), id="model") as model_tab:
                 with gr.Row():
@@ -516,7 +550,12 @@ def build_app(api_url: str, lang: str, switch_url: str | None = None) -> gr.Bloc
                             x_label_angle=-40,
                             height=300,
                         )
-                versions = gr.Dataframe(label=tr("versions_title"), interactive=False, max_height=300)
+                versions = gr.Dataframe(
+                    headers=[tr(key) for key in VERSION_COLUMNS],
+                    label=tr("versions_title"),
+                    interactive=False,
+                    max_height=300,
+                )
 
             with gr.Tab(tr("tab_help"), id="help"):
                 gr.Markdown(tr("help_markdown"))

@@ -50,11 +50,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "deliveries_per_week": "Entregas por semana",
         "visits_per_week": "Visitas por semana",
         "location": "Ubicación",
-        "product_line": "{brand} · {sub_category} · {package} {size} L · segmento {segment}",
+        "segment_label": "segmento {segment}",
         # Consult
         "product": "Producto",
         "product_info": "Escriba el número, la marca o el segmento para buscar.",
-        "product_choice": "{product_id} · {brand} · {sub_category} · {package} {size} L",
+        "product_choice": "{product_id} · {line}",
         "consult_button": "Calcular",
         "pick_pair": "Elija un cliente y un producto y pulse «Calcular».",
         "consult_heading": "Cliente {customer_id} y producto {product_id}, semana del {week}",
@@ -71,6 +71,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "whatif_button": "Simular",
         "whatif_pick_first": "Primero calcule un cliente y producto en «Consultar».",
+        "whatif_unavailable": (
+            "La simulación no está disponible con esta versión del servicio de predicciones."
+        ),
         "whatif_result": "Con estos valores: {probability} ({decision}); antes {before}.",
         "feat_weeks_since_last": "Semanas desde la última compra",
         "feat_bought_w4": "Semanas con compra de las últimas 4",
@@ -130,6 +133,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_realized_f1": "F1 real promedio",
         "quality_title": "F1 real por semana (cuando llegan las compras reales)",
         "quality_empty": "Todavía no hay semanas con compras reales para comparar.",
+        "quality_latest": "Última semana evaluada con compras reales: {week} · F1 real {f1}",
         "realized_f1": "F1 real",
         "drift_title": "Cambio en los datos por variable (PSI); en rojo las marcadas",
         "drift_empty": "Todavía no hay un informe de cambio en los datos.",
@@ -212,10 +216,10 @@ predicciones; no guarda datos propios.
         "deliveries_per_week": "Deliveries per week",
         "visits_per_week": "Visits per week",
         "location": "Location",
-        "product_line": "{brand} · {sub_category} · {package} {size} L · {segment} segment",
+        "segment_label": "{segment} segment",
         "product": "Product",
         "product_info": "Type the product number, brand or segment to search.",
-        "product_choice": "{product_id} · {brand} · {sub_category} · {package} {size} L",
+        "product_choice": "{product_id} · {line}",
         "consult_button": "Calculate",
         "pick_pair": "Pick a customer and a product and press “Calculate”.",
         "consult_heading": "Customer {customer_id} and product {product_id}, week of {week}",
@@ -232,6 +236,7 @@ predicciones; no guarda datos propios.
         ),
         "whatif_button": "Simulate",
         "whatif_pick_first": "First calculate a customer and product in “Look up”.",
+        "whatif_unavailable": "Simulation is not available with this version of the prediction service.",
         "whatif_result": "With these values: {probability} ({decision}); before {before}.",
         "feat_weeks_since_last": "Weeks since the last purchase",
         "feat_bought_w4": "Weeks with a purchase out of the last 4",
@@ -289,6 +294,7 @@ predicciones; no guarda datos propios.
         "col_realized_f1": "Mean realized F1",
         "quality_title": "Realized F1 per week (once real purchases arrive)",
         "quality_empty": "No week with real purchases to compare yet.",
+        "quality_latest": "Latest week evaluated against real purchases: {week} · realized F1 {f1}",
         "realized_f1": "Realized F1",
         "drift_title": "Data drift per feature (PSI); flagged ones in red",
         "drift_empty": "No data drift report yet.",
@@ -365,14 +371,18 @@ class Texts:
             f"{self.number(float(value) * 100, 1)} %" if self.lang == "es" else f"{float(value) * 100:.1f}%"
         )
 
+    def size(self, litres: float | None) -> str:
+        """A package size in litres without trailing zeros (1,5 L; 0,355 L)."""
+        if litres is None:
+            return ""
+        return f"{self.number(litres, 3).rstrip('0').rstrip(',.')} L"
+
     def product_line(self, product: dict) -> str:
-        """Brand, sub-category, package, size and segment of a product in one line."""
-        size = product.get("size")
-        return self(
-            "product_line",
-            brand=product.get("brand") or "—",
-            sub_category=(product.get("sub_category") or "—").lower(),
-            package=(product.get("package") or "—").lower(),
-            size=self.number(size, 2).rstrip("0").rstrip(",.") if size is not None else "—",
-            segment=product.get("segment") or "—",
+        """Brand, sub-category, package and size, and segment of a product in one line (known parts only)."""
+        package = " ".join(
+            part for part in ((product.get("package") or "").lower(), self.size(product.get("size"))) if part
         )
+        parts = [product.get("brand"), (product.get("sub_category") or "").lower(), package]
+        if product.get("segment"):
+            parts.append(self("segment_label", segment=product["segment"]))
+        return " · ".join(str(part) for part in parts if part)

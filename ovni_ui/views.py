@@ -152,8 +152,8 @@ def customer_card(tr: Texts, customer: dict) -> str:
     )
     rows = [
         (tr("customer_type"), customer.get("customer_type") or "—"),
-        (tr("deliveries_per_week"), customer.get("num_deliver_per_week") or "—"),
-        (tr("visits_per_week"), customer.get("num_visit_per_week") or "—"),
+        (tr("deliveries_per_week"), tr.number(customer.get("num_deliver_per_week"), 0)),
+        (tr("visits_per_week"), tr.number(customer.get("num_visit_per_week"), 0)),
         (tr("location"), location),
     ]
     title = tr("customer_card_title", customer_id=customer["customer_id"])

@@ -1,0 +1,71 @@
+"""The HTTP client: down, silent and refusing APIs become the two friendly error types."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ovni_ui.api_client import ApiRequestError, ApiUnavailable, OvniApiClient
+from ovni_ui.app import OvniPage
+from ovni_ui.i18n import Texts
+
+from .conftest import free_port
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers (a hung API)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_nobody_listening_is_unavailable():
+    client = OvniApiClient(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ApiUnavailable):
+        client.ready()
+
+
+def test_a_hung_api_times_out_as_unavailable(silent_server: str):
+    client = OvniApiClient(silent_server, timeout=httpx.Timeout(1.0))
+    with pytest.raises(ApiUnavailable, match="timeout"):
+        client.model()
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_page_handlers_answer_with_the_friendly_message_when_the_api_is_down(lang: str, tmp_path: Path):
+    tr = Texts(lang)
+    page = OvniPage(OvniApiClient(f"http://127.0.0.1:{free_port()}"), tr, tmp_path)
+    message, card, table = page.recommend(12, 5)
+    assert tr("api_down") in message and (card, table) == ("", "")
+    assert tr("api_down") in page.monitoring()[0]
+    assert tr("api_down") in page.consult(1, 2)[0]
+    assert tr("api_down") in page.load()[0]
+
+
+def test_a_missing_choice_asks_for_one_without_calling_the_api(tmp_path: Path):
+    tr = Texts("es")
+    page = OvniPage(OvniApiClient(f"http://127.0.0.1:{free_port()}"), tr, tmp_path)
+    assert tr("pick_customer") in page.recommend(None, 5)[0]
+    assert tr("pick_pair") in page.consult(3, None)[0]
+    assert tr("whatif_pick_first") in page.simulate(None, 1, 2, 3, 4, 5, 6)[0]
+
+
+@pytest.mark.slow
+def test_the_real_api_answers_and_refusals_carry_its_detail(api_server):
+    client = OvniApiClient(api_server.url)
+    ready = client.ready()
+    assert ready["status"] == "ready"
+    assert client.model()["version"] == ready["model_version"]
+    with pytest.raises(ApiRequestError) as refused:
+        client.recommendations(987_654_321, 5, "es")
+    assert refused.value.status_code == 404
+    assert "987654321" in refused.value.detail
+    with pytest.raises(ApiRequestError) as invalid:
+        client.recommendations(1, 0, "es")
+    assert invalid.value.status_code == 422

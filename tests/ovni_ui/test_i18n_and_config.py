@@ -1,0 +1,79 @@
+"""Every text exists in both languages; the configuration reads the environment and rejects nonsense."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from ovni_ui.config import DEFAULT_API_URL, load_config
+from ovni_ui.i18n import TEXTS, Texts
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_spanish_and_english_have_the_same_keys_and_placeholders():
+    assert set(TEXTS["es"]) == set(TEXTS["en"])
+    for key in TEXTS["es"]:
+        assert _placeholders(TEXTS["es"][key]) == _placeholders(TEXTS["en"][key]), key
+
+
+def test_first_tab_is_titled_recomendaciones_and_the_friendly_message_is_there():
+    assert Texts("es")("tab_recommend") == "Recomendaciones"
+    assert [Texts("es")(k) for k in ("tab_consult", "tab_explore", "tab_model", "tab_help")] == [
+        "Consultar",
+        "Explorar",
+        "Modelo y monitoreo",
+        "Ayuda",
+    ]
+    assert Texts("es")("api_down").startswith("El servicio de predicciones no responde")
+    assert Texts("en")("api_down").startswith("The prediction service is not responding")
+
+
+def test_numbers_follow_the_language():
+    assert Texts("es").percent(0.4321) == "43,2 %"
+    assert Texts("en").percent(0.4321) == "43.2%"
+    assert Texts("es").number(1234.5, 1) == "1\u202f234,5"
+    assert Texts("en").number(1234.5, 1) == "1,234.5"
+    assert Texts("es").number(None) == "—"
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="unknown language"):
+        Texts("fr")
+
+
+def test_config_defaults_to_spanish_and_the_local_api(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OVNI_API_URL", raising=False)
+    monkeypatch.delenv("OVNI_UI_LANG", raising=False)
+    config = load_config()
+    assert (config.api_url, config.lang) == (DEFAULT_API_URL, "es")
+
+
+def test_config_reads_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OVNI_API_URL", "http://10.0.0.5:9000/")
+    monkeypatch.setenv("OVNI_UI_LANG", "EN")
+    config = load_config()
+    assert (config.api_url, config.lang) == ("http://10.0.0.5:9000", "en")
+
+
+def test_config_rejects_an_unknown_language(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OVNI_UI_LANG", "de")
+    with pytest.raises(ValueError, match="OVNI_UI_LANG"):
+        load_config()
+
+
+def test_the_ui_package_imports_nothing_from_the_other_packages():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ovni_ui.app, ovni_ui.api_client, ovni_ui.catalogue;"
+        "bad = sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('ovni_assets', 'ovni_serving', 'dagster'));"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
