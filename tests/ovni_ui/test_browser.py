@@ -72,9 +72,24 @@ def wait_loaded(page: Page, url: str) -> None:
 
 
 def pick_customer(page: Page, customer_id: int, box: str = "#ovni-customer") -> None:
+    """Search the picker by typing the id, then choose that customer's entry."""
     page.locator(f"{box} input").click()
-    page.locator(f"{box} input").fill(str(customer_id))
+    page.locator(f"{box} input").press_sequentially(str(customer_id), delay=30)
     page.get_by_role("option", name=re.compile(rf"^{customer_id} · ")).first.click()
+
+
+def test_the_customer_picker_searches_by_type(
+    open_page, ui_server: Server, api: httpx.Client, customer_id: int
+):
+    page = open_page().page
+    wait_loaded(page, ui_server.url + "/")
+    customer_type = api.get(f"/customers/{customer_id}").json()["attributes"]["customer_type"]
+    page.locator("#ovni-customer input").click()
+    page.locator("#ovni-customer input").press_sequentially(customer_type, delay=30)
+    options = page.get_by_role("option")
+    expect(options.first).to_contain_text(customer_type)
+    texts = options.all_inner_texts()
+    assert texts and all(customer_type in text for text in texts)
 
 
 @pytest.fixture(scope="module")
