@@ -26,6 +26,11 @@ in a new bundle without dropping a request; `GET /ready` shows what is served an
 """
 
 
+# FastAPI's built-in OpenTelemetry spans and metrics cost more than the whole /predict handler; the API
+# exports its own Prometheus metrics at GET /metrics instead.
+STACK_OPTIONS = {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+
+
 async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
     """Check the registry and the snapshot every `interval_seconds`, loading off the event loop."""
     while True:
@@ -53,7 +58,9 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="OVNI API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="OVNI API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan, **STACK_OPTIONS
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = Metrics()

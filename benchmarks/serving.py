@@ -1,0 +1,361 @@
+"""Serving benchmark: the API against a no-op ceiling, a reload-per-request baseline, `mlflow models serve`.
+
+One run, one champion, the same pair for everyone; `wrk` (a C load generator, one thread) at 16 connections
+for each server in turn, each server a separate process on a free local port:
+
+- `ovni serve`: POST /predict with one pair, and GET /customers/{id}/recommendations?k=5;
+- no-op: a FastAPI app with the same request model that answers a constant, served by uvicorn the same way
+  (the ceiling of the HTTP stack on this machine);
+- reload-per-request: the old backend — a FastAPI app that finds the newest model file and loads it with
+  joblib on every request, then scores the pair's feature row;
+- `mlflow models serve` of the champion (`--env-manager local`), POST /invocations with the same row.
+
+Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10]`. Without a champion and a snapshot in
+DIR (default: a temporary folder), it builds them first with `ovni generate` + `ovni run` on small synthetic
+data. Prints requests/s, p50 and p99 per server and the ratios the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ovni_serving.app import STACK_OPTIONS  # every FastAPI server here runs the same stack ...
+from ovni_serving.schemas import PredictRequest  # ... and takes the same request model
+
+BIN = Path(sys.executable).parent
+CONNECTIONS = 16
+
+
+# --- the two comparison apps, served by this same script in a child process ------------------------------
+
+
+def noop_app():
+    """Same request model as /predict, constant answer: what the HTTP stack alone can do."""
+    from fastapi import FastAPI
+
+    app = FastAPI(**STACK_OPTIONS)
+
+    @app.post("/predict")
+    async def predict(body: PredictRequest) -> dict:
+        return {"model_version": "0", "predictions": []}
+
+    return app
+
+
+def reload_per_request_app(model_dir: Path, features_file: Path):
+    """The old backend: the newest model file is loaded with joblib on every request, then used once."""
+    import joblib
+    import pandas as pd
+    from fastapi import FastAPI, HTTPException
+
+    rows = pd.read_parquet(features_file)
+    rows = rows.set_index(["customer_id", "product_id"])
+    app = FastAPI(**STACK_OPTIONS)
+
+    @app.post("/predict")
+    def predict(body: PredictRequest) -> dict:
+        newest = max(model_dir.glob("*.joblib"), key=lambda path: path.stat().st_mtime)
+        model = joblib.load(newest)
+        keys = [(pair.customer_id, pair.product_id) for pair in body.pairs]
+        if any(key not in rows.index for key in keys):
+            raise HTTPException(status_code=404, detail="unknown pair")
+        probability = model.predict_proba(rows.loc[keys])[:, 1]
+        return {"model_version": newest.stem, "probabilities": [float(p) for p in probability]}
+
+    return app
+
+
+def serve_child(kind: str, port: int, model_dir: str | None, features_file: str | None) -> None:
+    import uvicorn
+
+    app = noop_app() if kind == "noop" else reload_per_request_app(Path(model_dir), Path(features_file))
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+# --- processes and wrk -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(
+    command: list[str], probe: str, env: dict[str, str], log: Path, timeout: float = 300
+) -> Iterator[None]:
+    """Start a server process, wait until `probe` answers 200, stop it (SIGINT, then SIGKILL) afterwards."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} exited early:\n{log.read_text()[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(probe, timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{probe} not ready after {timeout} s:\n{log.read_text()[-2000:]}")
+                time.sleep(0.5)
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(name: str, url: str, seconds: float, work_dir: Path, body: dict | None = None) -> Result:
+    """wrk, one thread, 16 connections; POST `body` as JSON when given. Non-2xx answers count as errors."""
+    script = work_dir / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
+    lines = []
+    if body is not None:
+        lines += [
+            'wrk.method = "POST"',
+            f"wrk.body = {json.dumps(json.dumps(body))}",
+            'wrk.headers["Content-Type"] = "application/json"',
+        ]
+    script.write_text("\n".join(lines) + "\n")
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
+    subprocess.run([*command[:3], "-d2s", *command[4:], url], capture_output=True, check=True)  # warm-up
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    errors += sum(int(n) for n in re.findall(r"Socket errors: .*?timeout (\d+)", output))
+    return Result(
+        name=name,
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        errors=errors,
+    )
+
+
+# --- setup -------------------------------------------------------------------------------------------------
+
+
+def ensure_pipeline_output(home: Path, env: dict[str, str]) -> None:
+    """A champion and a published snapshot in `home`: built with the real pipeline when missing."""
+    if (home / "serving.duckdb").exists() and (home / "mlflow.db").exists():
+        return
+    print(f"building a champion and a snapshot in {home} (ovni generate + ovni run) ...", flush=True)
+    landing = home / "landing"
+    subprocess.run(
+        [str(BIN / "ovni"), "generate", "--out", str(landing), "--customers", "300", "--weeks", "30"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run([str(BIN / "ovni"), "run"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def benchmark_inputs(home: Path, work_dir: Path) -> tuple[dict, int, Path, Path, str]:
+    """The pair everyone scores, its feature row, the champion as a joblib file, the champion version."""
+    import duckdb
+    import joblib
+
+    from ovni_assets.settings import OvniSettings
+    from ovni_serving.champion import ChampionRegistry
+    from ovni_serving.scoring import model_input
+
+    registry = ChampionRegistry(OvniSettings(home=home))
+    champion = registry.load(registry.champion_version())
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        features = con.execute("SELECT * FROM next_week_features ORDER BY customer_id, product_id").fetchdf()
+    finally:
+        con.close()
+    busiest = int(features["customer_id"].value_counts().idxmax())
+    row = features[features["customer_id"] == busiest].iloc[0]
+    pair = {"customer_id": int(row["customer_id"]), "product_id": int(row["product_id"])}
+    model_dir = work_dir / "models"
+    model_dir.mkdir(exist_ok=True)
+    joblib.dump(champion.model, model_dir / f"model_v{champion.version}.joblib")
+    features_file = work_dir / "features.parquet"
+    keys = features[["customer_id", "product_id"]]
+    keys.join(model_input(features, champion.features)).to_parquet(features_file)
+    return pair, busiest, model_dir, features_file, champion.version
+
+
+def mlflow_request(features_file: Path, pair: dict) -> dict:
+    import pandas as pd
+
+    rows = pd.read_parquet(features_file)
+    row = rows[(rows["customer_id"] == pair["customer_id"]) & (rows["product_id"] == pair["product_id"])]
+    row = row.drop(columns=["customer_id", "product_id"])
+    data = [[None if pd.isna(v) else v for v in values] for values in row.itertuples(index=False, name=None)]
+    return {"dataframe_split": {"columns": list(row.columns), "data": data}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--home", type=Path, help="OVNI_HOME with a champion and a snapshot (built if missing)"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per server")
+    parser.add_argument("--serve", choices=["noop", "reload"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--features-file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_child(args.serve, args.port, args.model_dir, args.features_file)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 1
+
+    work_dir = Path(tempfile.mkdtemp(prefix="ovni-bench-serving-"))
+    home = (args.home or work_dir / "home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": os.environ.get("OVNI_HPO_SECONDS", "10")}
+    ensure_pipeline_output(home, env)
+    pair, customer_id, model_dir, features_file, version = benchmark_inputs(home, work_dir)
+    print(f"champion version {version}; pair {pair}; customer {customer_id}", flush=True)
+    predict_body = {"pairs": [pair]}
+    results: list[Result] = []
+    seconds = args.seconds
+
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    with server([str(BIN / "ovni"), "serve", "--port", str(port)], f"{api}/ready", env, work_dir / "api.log"):
+        results.append(wrk("ovni /predict", f"{api}/predict", seconds, work_dir, predict_body))
+        results.append(
+            wrk(
+                "ovni /recommendations",
+                f"{api}/customers/{customer_id}/recommendations?k=5",
+                seconds,
+                work_dir,
+            )
+        )
+
+    for kind, name in (("noop", "no-op FastAPI"), ("reload", "reload per request (joblib)")):
+        port = free_port()
+        command = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+        command += ["--model-dir", str(model_dir), "--features-file", str(features_file)]
+        with server(command, f"http://127.0.0.1:{port}/docs", env, work_dir / f"{kind}.log"):
+            results.append(wrk(name, f"http://127.0.0.1:{port}/predict", seconds, work_dir, predict_body))
+
+    port = free_port()
+    mlflow_env = {  # mlflow starts `uvicorn` by name: the venv's bin must be on PATH
+        **env,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    }
+    command = [str(BIN / "mlflow"), "models", "serve", "-m", "models:/ovni-purchase@champion"]
+    command += ["--env-manager", "local", "-p", str(port), "-h", "127.0.0.1", "-w", "1"]
+    with server(command, f"http://127.0.0.1:{port}/ping", mlflow_env, work_dir / "mlflow.log"):
+        results.append(
+            wrk(
+                "mlflow models serve",
+                f"http://127.0.0.1:{port}/invocations",
+                seconds,
+                work_dir,
+                mlflow_request(features_file, pair),
+            )
+        )
+
+    report(results, seconds)
+    shutil.rmtree(work_dir / "models", ignore_errors=True)
+    return 0
+
+
+def report(results: list[Result], seconds: float) -> None:
+    by_name = {r.name: r for r in results}
+    cpu = os.cpu_count()
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    print()
+    print(
+        f"machine: {cpu} cores, {memory_gb:.0f} GB RAM, {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"wrk: 1 thread, {CONNECTIONS} connections, {seconds:g} s per server (after a 2 s warm-up)")
+    print()
+    print(f"| {'server':<30} | {'req/s':>9} | {'p50 ms':>8} | {'p99 ms':>8} | {'errors':>6} |")
+    print(f"|{'-' * 32}|{'-' * 11}:|{'-' * 9}:|{'-' * 9}:|{'-' * 7}:|")
+    for r in results:
+        print(
+            f"| {r.name:<30} | {r.requests_per_second:>9,.0f} | {r.p50_ms:>8.1f} | {r.p99_ms:>8.1f} "
+            f"| {r.errors:>6} |"
+        )
+    predict = by_name["ovni /predict"]
+    recommendations = by_name["ovni /recommendations"]
+    checks = [
+        (
+            "/predict vs reload per request",
+            predict.requests_per_second / by_name["reload per request (joblib)"].requests_per_second,
+            50.0,
+        ),
+        (
+            "/predict vs mlflow models serve",
+            predict.requests_per_second / by_name["mlflow models serve"].requests_per_second,
+            10.0,
+        ),
+        (
+            "/predict vs no-op ceiling",
+            predict.requests_per_second / by_name["no-op FastAPI"].requests_per_second,
+            0.5,
+        ),
+    ]
+    print()
+    for label, ratio, target in checks:
+        print(
+            f"{label:<34} {ratio:>8.2f}x  (target >= {target:g}x: {'met' if ratio >= target else 'NOT met'})"
+        )
+    for r in (predict, recommendations):
+        print(
+            f"{r.name + ' p99':<34} {r.p99_ms:>8.1f} ms "
+            f"(target < 50 ms: {'met' if r.p99_ms < 50 else 'NOT met'})"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
