@@ -90,11 +90,13 @@ def _friendly(blanks: tuple[Any, ...]) -> Callable:
 class OvniPage:
     """The event handlers of one page (one language), sharing one API client."""
 
-    def __init__(self, api: OvniApiClient, tr: Texts, download_dir: Path):
+    def __init__(
+        self, api: OvniApiClient, tr: Texts, download_dir: Path, catalogue: CatalogueCache | None = None
+    ):
         self.api = api
         self.tr = tr
         self.download_dir = download_dir
-        self.catalogue = CatalogueCache(api)
+        self.catalogue = catalogue or CatalogueCache(api)
 
     # --- shared ------------------------------------------------------------------------------------------
     def error_banner(self, error: ApiError) -> str:
@@ -397,13 +399,16 @@ class OvniPage:
         return pd.DataFrame(rows)
 
 
-def build_app(api_url: str, lang: str, switch_url: str | None = None) -> gr.Blocks:
+def build_app(
+    api_url: str, lang: str, switch_url: str | None = None, catalogue: CatalogueCache | None = None
+) -> gr.Blocks:
     """The whole page in one language (es or en), reading from the API at `api_url`.
 
-    `switch_url` is where the language button leads (the page in the other language)."""
+    `switch_url` is where the language button leads (the page in the other language); pages of both
+    languages on one server share one `catalogue`."""
     tr = Texts(lang)
-    api = OvniApiClient(api_url)
-    page = OvniPage(api, tr, Path(tempfile.mkdtemp(prefix="ovni-ui-")))
+    api = catalogue.api if catalogue else OvniApiClient(api_url)
+    page = OvniPage(api, tr, Path(tempfile.mkdtemp(prefix="ovni-ui-")), catalogue)
 
     with gr.Blocks(title=tr("page_title"), analytics_enabled=False) as demo:
         with gr.Row(equal_height=False):
@@ -611,10 +616,11 @@ def create_server(api_url: str, default_lang: str):
     other_lang = Texts(default_lang).other_lang
     server = FastAPI(title="OVNI UI", docs_url=None, redoc_url=None, openapi_url=None)
     pages = {other_lang: (f"/{other_lang}", "../"), default_lang: ("/", f"./{other_lang}/")}
+    catalogue = CatalogueCache(OvniApiClient(api_url))
     for lang, (path, switch_url) in pages.items():  # the other language first: / would catch everything
         gr.mount_gradio_app(
             server,
-            build_app(api_url, lang, switch_url=switch_url),
+            build_app(api_url, lang, switch_url=switch_url, catalogue=catalogue),
             path=path,
             theme=theme(),
             css=views.CSS,
