@@ -167,7 +167,9 @@ def wrk(name: str, url: str, seconds: float, work_dir: Path, body: dict | None =
     ]
     subprocess.run([*command[:3], "-d2s", *command[4:], url], capture_output=True, check=True)  # warm-up
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, flags=re.MULTILINE))
+    if set(latency) != {"50", "99"}:
+        raise RuntimeError(f"wrk gave no latency distribution for {name}:\n{output}")
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     errors += sum(int(n) for n in re.findall(r"Socket errors: .*?timeout (\d+)", output))
     return Result(
@@ -320,7 +322,7 @@ def report(results: list[Result], seconds: float) -> None:
     print(f"wrk: 1 thread, {CONNECTIONS} connections, {seconds:g} s per server (after a 2 s warm-up)")
     print()
     print(f"| {'server':<30} | {'req/s':>9} | {'p50 ms':>8} | {'p99 ms':>8} | {'errors':>6} |")
-    print(f"|{'-' * 32}|{'-' * 11}:|{'-' * 9}:|{'-' * 9}:|{'-' * 7}:|")
+    print(f"|{'-' * 32}|{'-' * 10}:|{'-' * 9}:|{'-' * 9}:|{'-' * 7}:|")
     for r in results:
         print(
             f"| {r.name:<30} | {r.requests_per_second:>9,.0f} | {r.p50_ms:>8.1f} | {r.p99_ms:>8.1f} "
