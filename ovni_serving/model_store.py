@@ -61,6 +61,14 @@ class ServingBundle:
             self.cold_cache.update(zip(pairs, scores, strict=True))
         return scores
 
+    def pair_features(self, customer_id: int, product_id: int) -> tuple[dict[str, Any], bool]:
+        """(feature row the model scores for the pair, cold_start) as JSON-safe values."""
+        row = self.snapshot.pair_row.get((customer_id, product_id))
+        if row is not None:
+            return self.features_of(row), False
+        frame = self.cold_start.row(customer_id, product_id)
+        return {name: json_safe(value) for name, value in frame.iloc[0].items()}, True
+
     def features_of(self, row: int) -> dict[str, Any]:
         return {name: json_safe(values[row]) for name, values in self.feature_values.items()}
 

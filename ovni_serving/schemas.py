@@ -118,6 +118,17 @@ class FeatureRowsOut(BaseModel):
     predictions: list[FeaturePrediction]
 
 
+class PairFeaturesOut(BaseModel):
+    customer_id: int
+    product_id: int
+    week_start: date
+    model_version: str
+    cold_start: bool = Field(description="True when the row was built by the cold-start rules.")
+    features: dict[str, Scalar] = Field(
+        description="The row the model scores for the pair; send it (edited) to POST /predict/features."
+    )
+
+
 class Recommendation(BaseModel):
     product_id: int
     probability: float = Field(ge=0, le=1)

@@ -18,6 +18,7 @@ from ovni_serving.schemas import (
     FeatureRowsOut,
     FeatureRowsRequest,
     Lang,
+    PairFeaturesOut,
     PairPrediction,
     PredictOut,
     PredictRequest,
@@ -109,6 +110,30 @@ async def predict_features(body: FeatureRowsRequest, bundle: BundleDep) -> Featu
         predictions=[
             FeaturePrediction(probability=float(s), will_buy=bool(s >= champion.threshold)) for s in scores
         ],
+    )
+
+
+@router.get(
+    "/customers/{customer_id}/products/{product_id}/features",
+    response_model=PairFeaturesOut,
+    summary="The feature row the model scores for a pair (the starting point of a what-if)",
+    responses=ERRORS,
+)
+async def pair_features(
+    bundle: BundleDep,
+    customer_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+    product_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+) -> PairFeaturesOut:
+    """The pair's candidate row of the target week, or its cold-start row when it is not a candidate."""
+    require_known(bundle, {customer_id}, {product_id})
+    features, cold = bundle.pair_features(customer_id, product_id)
+    return PairFeaturesOut(
+        customer_id=customer_id,
+        product_id=product_id,
+        week_start=bundle.snapshot.target_week,
+        model_version=bundle.version,
+        cold_start=cold,
+        features=features,
     )
 
 

@@ -456,3 +456,20 @@ def test_a_body_that_is_not_utf8_is_a_4xx_in_words(client):
     response = client.post("/predict", content=b"\xff\xfe\x00", headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
     assert "JSON" in response.json()["detail"]
+
+
+def test_pair_features_round_trip_through_predict_features(client, served):
+    for customer_id, product_id in (candidate(served), served.world.non_candidate_pair):
+        body = client.get(f"/customers/{customer_id}/products/{product_id}/features").json()
+        assert body["week_start"] == str(TARGET_WEEK) and body["model_version"] == served.version
+        assert list(body["features"]) == FEATURES
+        scored = client.post("/predict/features", json={"rows": [body["features"]]}).json()["predictions"][0]
+        predicted = client.post(
+            "/predict", json={"pairs": [{"customer_id": customer_id, "product_id": product_id}]}
+        ).json()["predictions"][0]
+        assert scored["probability"] == pytest.approx(predicted["probability"])
+        assert body["cold_start"] == predicted["cold_start"]
+    candidate_row = served.world.features.iloc[0]
+    body = client.get(f"/customers/{candidate(served)[0]}/products/{candidate(served)[1]}/features").json()
+    assert body["features"]["bought_w8"] == candidate_row["bought_w8"]
+    assert client.get("/customers/1/products/5/features").status_code == 404
