@@ -24,6 +24,7 @@ from ovni_assets.monitoring.triggers import (
 )
 
 FEATURES_ASSET = "pair_features"
+NEWEST_WEEK_KEY = "newest_feature_week"  # pair_features metadata: the newest feature week (text)
 CYCLE_TAG, CLI_CYCLE = "ovni/trigger", "cli"
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -157,16 +158,23 @@ def new_champion_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     job=predict_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When `pair_features` is rebuilt (a new week landed) and a champion exists, starts "
-    "`predict_job` for the new target week.",
+    description="When `pair_features` is rebuilt with a new `newest_feature_week` (a new week landed) and "
+    "a champion exists, starts `predict_job` for the new target week.",
 )
 def new_week_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     features = latest_materialization(context.instance, FEATURES_ASSET)
     if features is None:
         return dg.SkipReason("No features yet.")
-    if context.cursor and features.storage_id <= int(context.cursor):
+    seen = json.loads(context.cursor) if context.cursor else {"storage_id": -1, "week": None}
+    if features.storage_id <= seen["storage_id"]:
         return dg.SkipReason("No new feature build since the last evaluation.")
-    cursor = str(features.storage_id)
+    week_value = features.asset_materialization.metadata.get(NEWEST_WEEK_KEY)
+    week = str(getattr(week_value, "value", "") or "") or None
+    cursor = json.dumps({"storage_id": features.storage_id, "week": week})
+    if week is not None and week == seen["week"]:
+        return dg.SensorResult(
+            skip_reason=f"Features rebuilt, but the newest week is still {week}.", cursor=cursor
+        )
     if made_by_cli_cycle(context.instance, features):
         return dg.SensorResult(
             skip_reason="Features come from an `ovni run` cycle, which predicts itself.", cursor=cursor
@@ -175,7 +183,10 @@ def new_week_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
         return dg.SensorResult(
             skip_reason="No champion yet: predictions follow the first training.", cursor=cursor
         )
-    request = dg.RunRequest(run_key=f"features-{features.storage_id}", tags={"ovni/trigger": "new_week"})
+    request = dg.RunRequest(
+        run_key=f"features-{features.storage_id}",
+        tags={"ovni/trigger": "new_week", "ovni/feature_week": week or ""},
+    )
     return dg.SensorResult(run_requests=[request], cursor=cursor)
 
 

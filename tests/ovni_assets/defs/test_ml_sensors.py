@@ -202,18 +202,25 @@ def test_new_champion_refreshes_predictions_once():
         assert [r.tags["ovni/champion_version"] for r in second.run_requests] == ["3"]
 
 
-def test_new_week_predicts_only_with_a_champion():
+def test_new_week_predicts_only_with_a_champion_and_a_newer_week():
     with dg.instance_for_test() as instance:
-        report(instance, "pair_features")
+        report(instance, "pair_features", newest_feature_week="2024-09-23")
         waiting = evaluate(new_week_sensor, instance)
         assert not waiting.run_requests and "No champion" in waiting.skip_reason.skip_message
 
         report(instance, "purchase_model", champion_version="1")
         assert isinstance(evaluate(new_week_sensor, instance, waiting.cursor), dg.SkipReason)
-        report(instance, "pair_features")
+        report(instance, "pair_features", newest_feature_week="2024-09-30")
         week = evaluate(new_week_sensor, instance, waiting.cursor)
         [request] = week.run_requests
-        assert request.tags == {"ovni/trigger": "new_week"}
+        assert request.tags == {"ovni/trigger": "new_week", "ovni/feature_week": "2024-09-30"}
+
+        # a rebuild without a new week (say a new customers file) does not score again
+        report(instance, "pair_features", newest_feature_week="2024-09-30")
+        same = evaluate(new_week_sensor, instance, week.cursor)
+        assert not same.run_requests and "still 2024-09-30" in same.skip_reason.skip_message
+        report(instance, "pair_features", newest_feature_week="2024-10-07")
+        assert len(evaluate(new_week_sensor, instance, same.cursor).run_requests) == 1
 
 
 def test_weekly_schedule_retrains_unless_within_the_cooldown():
