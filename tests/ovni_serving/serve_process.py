@@ -81,6 +81,7 @@ class Load:
     threads: int = 4
     max_seconds: float = 300.0
     max_requests: int = 50_000
+    pause_seconds: float = 0.0  # between two requests of one thread
     observations: list[Observation] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _workers: list[threading.Thread] = field(default_factory=list)
@@ -109,6 +110,8 @@ class Load:
                     self.observations.append(
                         Observation(time.monotonic(), index, None, None, None, repr(error))
                     )
+                if self.pause_seconds:
+                    time.sleep(self.pause_seconds)
 
     def __enter__(self) -> Load:
         self._workers = [
@@ -135,3 +138,11 @@ class Load:
                     return observation.at
             time.sleep(0.05)
         raise AssertionError(f"not seen within {timeout} s; last: {self.observations[-3:]}")
+
+
+def metric(url: str, name: str) -> float:
+    """One unlabelled sample of the server's /metrics."""
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")

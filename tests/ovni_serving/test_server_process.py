@@ -7,12 +7,11 @@ import subprocess
 import time
 from datetime import timedelta
 
-import httpx
 import pytest
 from builders import TARGET_WEEK, load_version, make_world, publish_snapshot, register_version
 from conftest import serve_world
 from mlflow import MlflowClient
-from serve_process import OVNI, Load, ovni_serve
+from serve_process import OVNI, Load, metric, ovni_serve
 
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
@@ -29,13 +28,6 @@ def promote(settings, version: str) -> None:
     env = {"OVNI_HOME": str(settings.home), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([OVNI, "promote", version], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-
-
-def metric(url: str, name: str) -> float:
-    for line in httpx.get(f"{url}/metrics").text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
 
 
 @pytest.mark.slow
