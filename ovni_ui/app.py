@@ -213,7 +213,7 @@ class OvniPage:
             return views.banner("info", tr("whatif_pick_first")), ""
         row = dict(state["features"])
         for name, value in zip(WHATIF_FEATURES, values, strict=True):
-            if value is not None:
+            if value is not None and name in row:  # a model without this feature keeps its own row
                 row[name] = value
         scored = self.api.predict_features([row])["predictions"][0]
         decision = tr("will_buy") if scored["will_buy"] else tr("will_not_buy")

@@ -120,23 +120,26 @@ def test_look_up_of_a_pair_never_bought_still_answers(client: Client, api: httpx
     assert message == "" and "ovni-pair-result" in result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs GET /customers/{id}/products/{id}/features in the API (the pair's feature row)",
-)
-def test_the_what_if_starts_from_the_pair_features_and_calls_the_model(
+def test_the_what_if_starts_from_the_pair_features_and_asks_the_model(
     client: Client, api: httpx.Client, customer_id: int
 ):
+    from ovni_ui.app import WHATIF_FEATURES
+
     top = _top_product(api, customer_id)
+    row = api.get(f"/customers/{customer_id}/products/{top['product_id']}/features").json()["features"]
     _message, _result, whatif_message, *whatif_values = client.predict(
         customer_id, top["product_id"], api_name="/consult"
     )
-    assert whatif_message == "", whatif_message
-    assert all(value is not None for value in whatif_values)
-    changed = list(whatif_values)
-    changed[0], changed[1] = 20, 0  # long since the last purchase, none in the last 4 weeks
-    message, simulated = client.predict(*changed, api_name="/simulate")
-    assert message == "" and "ovni-whatif-result" in simulated
+    assert whatif_message == ""
+    assert whatif_values == [row.get(name) for name in WHATIF_FEATURES]
+    changed = dict(zip(WHATIF_FEATURES, whatif_values, strict=True))
+    changed.update(weeks_since_last=20, bought_w4=0)  # long since the last purchase, none in 4 weeks
+    row.update({name: value for name, value in changed.items() if name in row and value is not None})
+    expected = api.post("/predict/features", json={"rows": [row]}).json()["predictions"][0]
+    message, simulated = client.predict(*changed.values(), api_name="/simulate")
+    assert message == ""
+    assert Texts("es").percent(expected["probability"]) in simulated
+    assert Texts("es").percent(top["probability"]) in simulated  # the value before the change
 
 
 def test_explore_summarises_the_batch_and_the_csv_has_every_row(client: Client, api: httpx.Client, week: str):
