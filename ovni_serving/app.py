@@ -33,11 +33,19 @@ STACK_OPTIONS = {"telemetry": {"tracing": False, "metrics": False, "logs": False
 
 async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
     """Check the registry and the snapshot every `interval_seconds`, loading off the event loop."""
+    reported: dict[str, str] = {}
     while True:
         try:
             if await asyncio.to_thread(store.refresh):
                 bundle = store.bundle
                 logger.info("serving model %s for week %s", bundle.version, bundle.snapshot.target_week)
+            errors = dict(store.status())
+            for part, message in errors.items():
+                if reported.get(part) != message:
+                    logger.warning(
+                        "%s: %s (still serving %s)", part, message, store.bundle and store.bundle.version
+                    )
+            reported = errors
         except Exception:  # refresh records its own errors; this only keeps the poller alive
             logger.exception("reload check failed")
         await asyncio.sleep(interval_seconds)
