@@ -42,9 +42,12 @@ async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
             errors = dict(store.status())
             for part, message in errors.items():
                 if reported.get(part) != message:
-                    logger.warning(
-                        "%s: %s (still serving %s)", part, message, store.bundle and store.bundle.version
+                    serving = (
+                        f"still serving model {store.bundle.version}"
+                        if store.bundle
+                        else "nothing served yet"
                     )
+                    logger.warning("%s: %s (%s)", part, message, serving)
             reported = errors
         except Exception:  # refresh records its own errors; this only keeps the poller alive
             logger.exception("reload check failed")
