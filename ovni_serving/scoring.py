@@ -3,8 +3,10 @@
 Cold start. A pair without a candidate row in `next_week_features` (never bought, and not proposed by the
 candidate generator) is scored from a feature row built out of the snapshot, the way the pipeline builds its
 "discovery" rows (pairs never bought before):
-- a feature with one value per customer in the snapshot (customer attributes and activity, `cust_*`) takes
-  the customer's value; one value per product (product attributes and popularity, `prod_*`) the product's;
+- a column of the `products` table (brand, category, size ...) is the product's, one of the `customers`
+  table (type, location ...) the customer's;
+- any other feature with one value per customer in the snapshot (customer activity, `cust_*`) takes the
+  customer's value; one value per product (popularity, `prod_*`) the product's;
 - a feature with one value per (customer attribute, product), like the share of the customer's type that buys
   the product, takes the value of that combination when the snapshot has it;
 - every other feature describes the pair's own history and takes the value it has on a never-bought
@@ -101,9 +103,15 @@ class ColdStart:
     def from_snapshot(cls, snapshot: Snapshot, champion: ChampionModel) -> ColdStart:
         frame = snapshot.features
         columns = [c for c in champion.feature_names if c in frame.columns]
+        customer_attributes = set(next(iter(snapshot.customers.values()), {})) - {"customer_id"}
+        product_attributes = set(next(iter(snapshot.products.values()), {})) - {"product_id"}
         customer_columns, product_columns, pair_columns = [], [], []
         for column in columns:
-            if _single_valued_within(frame, ["customer_id"], column):
+            if column in product_attributes and column not in customer_attributes:
+                product_columns.append(column)
+            elif column in customer_attributes and column not in product_attributes:
+                customer_columns.append(column)
+            elif _single_valued_within(frame, ["customer_id"], column):
                 customer_columns.append(column)
             elif _single_valued_within(frame, ["product_id"], column):
                 product_columns.append(column)
