@@ -51,11 +51,18 @@ def _history(features: Mapping[str, Any], lang: Lang) -> list[str]:
         bought = _number(features.get(f"bought_w{window}"))
         if bought is not None and bought >= 1:
             n = round(bought)
-            found.append(
-                f"compró en {n} de las últimas {window} semanas"
-                if lang == "es"
-                else f"bought in {n} of the last {window} weeks"
-            )
+            if n >= window:
+                found.append(
+                    f"compró todas las últimas {window} semanas"
+                    if lang == "es"
+                    else f"bought in each of the last {window} weeks"
+                )
+            else:
+                found.append(
+                    f"compró en {n} de las últimas {window} semanas"
+                    if lang == "es"
+                    else f"bought in {n} of the last {window} weeks"
+                )
             break
     since = _number(features.get("weeks_since_last"))
     if since is not None and since >= 0:
@@ -70,10 +77,17 @@ def _history(features: Mapping[str, Any], lang: Lang) -> list[str]:
     ratio = _number(features.get("gap_ratio"))
     if gap is not None and gap > 0:
         due = ratio is not None and ratio >= DUE_RATIO
+        weekly = _rounded(gap) == "1"
         if lang == "es":
-            found.append(f"suele comprarlo cada {_rounded(gap)} semanas" + ("; ya le toca" if due else ""))
+            rhythm = (
+                "suele comprarlo cada semana" if weekly else f"suele comprarlo cada {_rounded(gap)} semanas"
+            )
+            found.append(rhythm + ("; ya le toca" if due and not weekly else ""))
         else:
-            found.append(f"usually buys it every {_rounded(gap)} weeks" + ("; it is due" if due else ""))
+            rhythm = (
+                "usually buys it every week" if weekly else f"usually buys it every {_rounded(gap)} weeks"
+            )
+            found.append(rhythm + ("; it is due" if due and not weekly else ""))
     return found
 
 

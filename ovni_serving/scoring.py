@@ -107,11 +107,11 @@ class ColdStart:
         product_attributes = set(next(iter(snapshot.products.values()), {})) - {"product_id"}
         customer_columns, product_columns, pair_columns = [], [], []
         for column in columns:
-            if column in product_attributes and column not in customer_attributes:
+            product_attribute = column in product_attributes and column not in customer_attributes
+            customer_attribute = column in customer_attributes and column not in product_attributes
+            if product_attribute:
                 product_columns.append(column)
-            elif column in customer_attributes and column not in product_attributes:
-                customer_columns.append(column)
-            elif _single_valued_within(frame, ["customer_id"], column):
+            elif customer_attribute or _single_valued_within(frame, ["customer_id"], column):
                 customer_columns.append(column)
             elif _single_valued_within(frame, ["product_id"], column):
                 product_columns.append(column)

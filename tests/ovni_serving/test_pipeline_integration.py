@@ -131,9 +131,7 @@ def test_a_pipeline_run_and_a_promotion_while_serving_fail_no_request(pipeline_h
         promoted = ovni(pipeline_home, "promote", str(target), timeout=300)
         assert promoted.returncode == 0, promoted.stderr
         promoted_at = time.monotonic()  # the alias moved at the latest now (the CLI starts slowly)
-        seen_at = load.first_seen(
-            lambda o: o.model_version == str(target), timeout=120
-        )
+        seen_at = load.first_seen(lambda o: o.model_version == str(target), timeout=120)
         load_seconds = metric(url, "ovni_model_last_load_duration_seconds")
         assert seen_at - promoted_at <= RELOAD_SECONDS + load_seconds + 5.0
         time.sleep(1.0)
