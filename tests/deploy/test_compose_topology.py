@@ -355,6 +355,35 @@ def wait_for_run(topology: LocalTopology, run_id: str, logs: Path) -> None:
     pytest.fail(f"run {run_id} did not finish within {RUN_TIMEOUT_SECONDS:.0f} s")
 
 
+RUNS_QUERY = """
+query Runs($job: String!) { runsOrError(filter: {pipelineName: $job}) { ... on Runs { results {
+  runId status tags { key value } } } } }
+"""
+
+
+def wait_for_job_success(topology: LocalTopology, job: str, logs: Path) -> dict:
+    """The first successful run of `job` that the daemon started (sensor or queue); fail on a failed one."""
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        runs = graphql(topology, RUNS_QUERY, {"job": job})["runsOrError"]["results"]
+        failed = [run for run in runs if run["status"] in ("FAILURE", "CANCELED")]
+        if failed:
+            pytest.fail(f"{job} run {failed[0]['runId']} failed:\n{tail(logs / 'code-server.log')}")
+        succeeded = [run for run in runs if run["status"] == "SUCCESS"]
+        if succeeded:
+            return succeeded[-1]
+        time.sleep(3)
+    pytest.fail(f"no successful {job} run within {RUN_TIMEOUT_SECONDS:.0f} s:\n{tail(logs / 'daemon.log')}")
+
+
+def dagster_events(postgres: Postgres, run_id: str, event_type: str) -> int:
+    return postgres.query(
+        "dagster",
+        "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
+        (run_id, event_type),
+    )[0][0]
+
+
 @pytest.fixture
 def compose_stack(tmp_path: Path):
     compose = yaml.safe_load(COMPOSE_FILE.read_text())
@@ -412,24 +441,29 @@ def test_compose_services_work_together(compose_stack, tmp_path: Path):
     assert {"transactions", "customers", "products"} <= assets
     assert {"ingest_job", "train_job", "predict_job"} <= {job["name"] for job in repository["jobs"]}
 
-    # Demo data dropped into the landing volume, as docs/deploy.md tells a user to.
+    # New files dropped into the landing volume, as docs/deploy.md tells a user to. From there the daemon
+    # does everything: the landing sensor starts ingest_job, no_champion_sensor the first train_job,
+    # new_champion_sensor the predict_job; each waits in the run queue and runs in the code server.
     landing = topology.volume_dirs["ovni_home"] / "landing"
     subprocess.run(
         [str(VENV_BIN / "ovni"), "generate", "--out", str(landing), "--customers", "60", "--weeks", "16"],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
+    for job, trigger in (
+        ("ingest_job", "landing"),
+        ("train_job", "no_champion"),
+        ("predict_job", "new_champion"),
+    ):
+        run = wait_for_job_success(topology, job, logs)
+        assert {"key": "ovni/trigger", "value": trigger} in run["tags"], run
+        # Recorded in Postgres: it went through the queue and materialized assets.
+        assert dagster_events(postgres, run["runId"], "PIPELINE_ENQUEUED") == 1, job
+        assert dagster_events(postgres, run["runId"], "ASSET_MATERIALIZATION") > 0, job
 
-    # Runs go through the daemon's queue and materialize assets on Postgres-backed storage.
-    for job in ("ingest_job", "train_job", "predict_job"):
-        run_id = launch_through_queue(topology, entry["name"], job)
-        wait_for_run(topology, run_id, logs)
-        materialized = postgres.query(
-            "dagster",
-            "SELECT count(*) FROM event_logs "
-            "WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
-            (run_id,),
-        )[0][0]
-        assert materialized > 0, f"{job} materialized nothing"
+    # A run submitted to the webserver (the UI's Materialize button) waits in the queue, then succeeds.
+    run_id = launch_through_queue(topology, entry["name"], "predict_job")
+    wait_for_run(topology, run_id, logs)
+    assert dagster_events(postgres, run_id, "ASSET_MATERIALIZATION") > 0
 
     # The MLflow server (on Postgres) recorded the training run and the champion.
     mlflow = topology.url("mlflow")
