@@ -5,11 +5,25 @@ from __future__ import annotations
 import dagster as dg
 
 from ovni_assets.defs import checks, jobs, ml_sensors, sensors
-from ovni_assets.defs.assets import clean_assets, ingest_assets, monitoring_assets
-from ovni_assets.defs.resources import warehouse_resource
+from ovni_assets.defs.assets import (
+    clean_assets,
+    feature_assets,
+    ingest_assets,
+    model_assets,
+    monitoring_assets,
+    prediction_assets,
+)
+from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
 from ovni_assets.settings import get_settings
 
-ASSET_MODULES = [ingest_assets, clean_assets, monitoring_assets]
+ASSET_MODULES = [
+    ingest_assets,
+    clean_assets,
+    feature_assets,
+    monitoring_assets,
+    model_assets,
+    prediction_assets,
+]
 
 
 def build_definitions() -> dg.Definitions:
@@ -20,7 +34,7 @@ def build_definitions() -> dg.Definitions:
         jobs=jobs.ALL_JOBS,
         sensors=[*sensors.ALL_SENSORS, *ml_sensors.ML_SENSORS],
         schedules=ml_sensors.ML_SCHEDULES,
-        resources={"warehouse": warehouse_resource(settings)},
+        resources={"warehouse": warehouse_resource(settings), "mlflow": mlflow_resource(settings)},
         executor=dg.in_process_executor,
     )
 

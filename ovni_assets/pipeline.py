@@ -1,12 +1,26 @@
-"""`ovni run`: the weekly cycle, executed as Dagster runs on the OVNI instance (visible in the Dagster UI)."""
+"""`ovni run`: the weekly cycle, executed as Dagster runs on the OVNI instance (visible in the Dagster UI).
+
+1. `ingest_job`: landed files → raw → clean → features → drift / realized quality.
+2. Retrain? The same decision function as the sensors (`ovni_assets.monitoring.triggers.decide_retrain`) on
+   facts from the event log, with "has a champion" read from the MLflow registry; `--retrain` forces it.
+3. `train_job` when decided (the new version becomes champion only if it wins).
+4. `predict_job` when there is a champion and either the target week has no batch yet or the champion
+   changed since the newest batch.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import warnings
+from datetime import date
 
 import dagster as dg
 
 from ovni_assets.settings import OvniSettings, get_settings
+
+# `ovni run` prints its own summary and the one-line reason of a failure; every event stays in the instance.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class RunFailed(Exception):
@@ -30,27 +44,146 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str:
 
 
 def execute_job(
-    job_name: str, settings: OvniSettings, tags: dict[str, str] | None = None
+    job_name: str, settings: OvniSettings, tags: dict[str, str] | None = None, quiet: bool = False
 ) -> dg.ExecuteInProcessResult:
-    """Run one job of the code location in this process, recorded in the OVNI Dagster instance."""
-    settings.ensure_layout()
-    from ovni_assets.definitions import defs
+    """Run one job of the code location in this process, recorded in the OVNI Dagster instance.
 
-    job = defs.resolve_job_def(job_name)
+    `quiet` keeps the console to warnings (every event still lands in the instance's event log).
+    """
+    settings.ensure_layout()
+    from ovni_assets.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or {})
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=tags or {},
+            run_config=QUIET_CONSOLE if quiet else None,
+        )
     if not result.success:
         raise RunFailed(failure_reason(result))
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class CycleState:
+    champion_version: str | None
+    target_week: date | None  # week after the newest landed week
+    latest_batch_week: date | None
+    latest_batch_version: str | None
+
+    def prediction_reason(self) -> str | None:
+        """Why to score next week now, or None when the newest batch is current."""
+        if self.champion_version is None or self.target_week is None:
+            return None
+        if self.latest_batch_week != self.target_week:
+            return f"new target week {self.target_week}"
+        if self.latest_batch_version != self.champion_version:
+            return f"new champion v{self.champion_version} (batch was v{self.latest_batch_version})"
+        return None
+
+
+def read_cycle_state(settings: OvniSettings) -> CycleState:
+    """Champion from the registry; target week and newest batch from the warehouse (read only)."""
+    from ovni_assets.model.registry import champion_version, client_for
+    from ovni_assets.warehouse import connect, table_exists
+
+    champion = champion_version(client_for(settings)) if settings.mlflow_db_path.exists() else None
+    target_week = batch_week = batch_version = None
+    if settings.warehouse_path.exists():
+        con = connect(settings.warehouse_path, read_only=True)
+        try:
+            if table_exists(con, "pair_features"):
+                target_week = con.execute("SELECT max(target_week_start) FROM pair_features").fetchall()[0][0]
+            if table_exists(con, "prediction_batches"):
+                rows = con.execute(
+                    "SELECT week_start, model_version FROM prediction_batches "
+                    "ORDER BY created_at DESC LIMIT 1"
+                ).fetchall()
+                if rows:
+                    batch_week, batch_version = rows[0]
+        finally:
+            con.close()
+    return CycleState(
+        champion_version=str(champion.version) if champion else None,
+        target_week=target_week,
+        latest_batch_week=batch_week,
+        latest_batch_version=batch_version,
+    )
+
+
+def retrain_decision(settings: OvniSettings, force_retrain: bool, has_champion: bool) -> tuple[bool, str]:
+    """(retrain?, why) by the monitoring's decision function, the same one the sensors use."""
+    from ovni_assets.monitoring.triggers import decide_retrain, retrain_facts_from_instance
+
+    with dg.DagsterInstance.get() as instance:
+        facts = retrain_facts_from_instance(instance, forced=force_retrain)
+    decision = decide_retrain(dataclasses.replace(facts, has_champion=has_champion))
+    return decision.should_retrain, decision.reason
+
+
 def run_weekly_cycle(force_retrain: bool = False) -> int:
-    """Ingest what is new and refresh everything downstream. Exit code for the CLI."""
-    settings = get_settings()
+    """Ingest what is new, retrain when warranted, score next week, publish. Exit code for the CLI."""
+    from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG
+
+    settings = get_settings().ensure_layout()
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:
-        execute_job("ingest_job", settings, tags={"ovni/trigger": "cli"})
+        execute_job("ingest_job", settings, tags={"ovni/trigger": "cli"}, quiet=True)
+        state = read_cycle_state(settings)
+        print(f"ovni run: ingested; newest data week {_week_before(state.target_week)}")
+        retrain, why = retrain_decision(settings, force_retrain, state.champion_version is not None)
+        print(f"ovni run: {'retrain' if retrain else 'no retrain'}: {why}")
+        if retrain:
+            result = execute_job(
+                "train_job", settings, tags={"ovni/trigger": "cli", RETRAIN_REASON_TAG: why[:200]}, quiet=True
+            )
+            print(f"ovni run: {_training_summary(result)}")
+            state = read_cycle_state(settings)
+        reason = state.prediction_reason()
+        if reason is None and state.champion_version is None:
+            raise RunFailed("no champion model (training did not produce one)")
+        if reason is None:
+            current = f"champion v{state.champion_version}"
+            print(f"ovni run: predictions for {state.target_week} are current ({current})")
+        else:
+            result = execute_job(
+                "predict_job",
+                settings,
+                tags={"ovni/trigger": "cli", "ovni/predict_reason": reason},
+                quiet=True,
+            )
+            print(f"ovni run: {_prediction_summary(result)} ({reason})")
     except RunFailed as failed:
         print(f"ovni run: {failed}", file=sys.stderr)
         return 1
     print(f"ovni run: done (OVNI_HOME={settings.home})")
     return 0
+
+
+def _week_before(week: date | None) -> str:
+    return str(date.fromordinal(week.toordinal() - 7)) if week else "none"
+
+
+def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    for materialization in result.asset_materializations_for_node(asset):
+        return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+    return {}
+
+
+def _training_summary(result: dg.ExecuteInProcessResult) -> str:
+    meta = _metadata(result, "purchase_model")
+    return (
+        f"trained model v{meta.get('model_version')} (validation F1 {meta.get('val_f1', float('nan')):.3f}, "
+        f"threshold {meta.get('threshold', float('nan')):.3f}); {meta.get('promotion_reason')}"
+    )
+
+
+def _prediction_summary(result: dg.ExecuteInProcessResult) -> str:
+    meta = _metadata(result, "predictions")
+    return (
+        f"predicted week {meta.get('target_week')} with v{meta.get('model_version')}: "
+        f"{meta.get('predicted_buys')} buys over {meta.get('batch_rows')} candidate pairs; snapshot published"
+    )

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from dagster_mlflow import mlflow_tracking
 from pydantic import PrivateAttr
 
-from ovni_assets.settings import OvniSettings
+from ovni_assets.settings import OvniSettings, get_settings
 from ovni_assets.warehouse import run_lock
 
 
@@ -42,4 +43,24 @@ def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
         database=str(settings.warehouse_path),
         lock_path=str(settings.run_lock_path),
         lock_timeout_seconds=settings.run_lock_timeout_seconds,
+    )
+
+
+@dg.resource(
+    config_schema=mlflow_tracking.config_schema.as_field().config_type.fields,
+    description="dagster-mlflow's `mlflow_tracking` (one MLflow run per Dagster run) after making sure the "
+    "experiment exists with its artifacts under $OVNI_HOME/mlartifacts (else MLflow would use ./mlruns).",
+)
+def ovni_mlflow_tracking(context: dg.InitResourceContext):
+    from ovni_assets.model.registry import ensure_experiment
+
+    ensure_experiment(get_settings())
+    return mlflow_tracking.resource_fn(context)
+
+
+def mlflow_resource(settings: OvniSettings) -> dg.ResourceDefinition:
+    from ovni_assets.model.registry import EXPERIMENT_NAME
+
+    return ovni_mlflow_tracking.configured(
+        {"experiment_name": EXPERIMENT_NAME, "mlflow_tracking_uri": settings.tracking_uri}
     )

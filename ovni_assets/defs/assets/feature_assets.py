@@ -1,0 +1,42 @@
+"""Features group: weekly purchases and point-in-time pair features, rebuilt in DuckDB SQL."""
+
+import dagster as dg
+
+from ovni_assets.defs.metadata import table_metadata
+from ovni_assets.defs.resources import WarehouseResource
+from ovni_assets.features import pair_features as features
+
+
+@dg.asset(
+    group_name="features",
+    deps=["transactions"],
+    kinds={"duckdb"},
+    description="Customer × product × ISO week: `units`, `orders` (distinct orders), purchase days.",
+)
+def weekly_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        features.build_weekly_purchases(con)
+        return dg.MaterializeResult(metadata=table_metadata(con, "weekly_purchases"))
+
+
+@dg.asset(
+    group_name="features",
+    deps=["weekly_purchases", "customers", "products"],
+    kinds={"duckdb"},
+    description="One row per candidate (customer, product, feature week t): features from weeks ≤ t only, "
+    "`label` = bought in t + 1 (NULL for the newest week, whose rows next week's predictions score). "
+    "Candidates: pairs bought in the last 26 weeks plus top products of the customer's type never bought.",
+)
+def pair_features(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        stats = features.build_pair_features(con)
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(con, "pair_features"),
+                "weeks": stats.weeks,
+                "history_rows": stats.history_rows,
+                "discovery_rows": stats.discovery_rows,
+                "newest_feature_week": stats.newest_week or "",
+                "feature_columns": dg.MetadataValue.json(features.FEATURE_COLUMNS),
+            }
+        )

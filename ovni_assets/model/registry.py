@@ -1,0 +1,218 @@
+"""The MLflow model registry of OVNI: experiment, champion alias, promotion, `ovni promote`.
+
+Imports neither dagster nor the training code, so the serving package can use `load_champion()`.
+
+Models are saved by `mlflow.sklearn` in skops format. skops refuses types it does not know;
+HistGradientBoosting's `TreePredictor` (and the two helpers a fitted pipeline holds) are listed in
+`SKOPS_TRUSTED_TYPES`, passed at save time; MLflow writes the list into the model's `MLmodel` file and
+`mlflow.sklearn.load_model` passes it back on load, so loading needs no extra argument.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings, get_settings
+
+EXPERIMENT_NAME = "ovni-purchase"
+SKOPS_TRUSTED_TYPES = [
+    "functools.partial",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+]
+PREVIOUS_CHAMPION_TAG = "previous_champion"
+
+
+def client_for(settings: OvniSettings) -> MlflowClient:
+    """A client on OVNI's tracking store and registry (also made the process default)."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def ensure_experiment(settings: OvniSettings) -> str:
+    """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`."""
+    client = client_for(settings)
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is not None:
+        return experiment.experiment_id
+    settings.mlartifacts_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return client.create_experiment(EXPERIMENT_NAME, artifact_location=settings.mlartifacts_dir.as_uri())
+    except MlflowException:  # created meanwhile by another process
+        return client.get_experiment_by_name(EXPERIMENT_NAME).experiment_id
+
+
+def champion_version(client: MlflowClient) -> ModelVersion | None:
+    """The version the `champion` alias points at, or None (no model, or no alias yet)."""
+    try:
+        return client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+    except MlflowException:
+        return None
+
+
+@dataclass
+class Champion:
+    """The champion model and what travels with it."""
+
+    model: object  # a fitted sklearn Pipeline; predict_proba(X)[:, 1] = P(buy)
+    version: str
+    run_id: str
+    threshold: float
+    tags: dict[str, str]
+
+
+def load_version(client: MlflowClient, version: str) -> object:
+    """The fitted Pipeline of a registered version (skops trusted types come from its MLmodel)."""
+    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
+
+
+def load_champion(settings: OvniSettings | None = None) -> Champion | None:
+    """Load `models:/ovni-purchase@champion` with its threshold, or None when there is no champion."""
+    settings = settings or get_settings()
+    client = client_for(settings)
+    version = champion_version(client)
+    if version is None:
+        return None
+    return Champion(
+        model=load_version(client, version.version),
+        version=str(version.version),
+        run_id=version.run_id,
+        threshold=float(version.tags["threshold"]),
+        tags=dict(version.tags),
+    )
+
+
+def move_champion(client: MlflowClient, version: str) -> str | None:
+    """Point `champion` at `version` in one call (the alias is never missing); tag the one it left.
+
+    Returns the previous champion's version (None if there was none or it is the same version).
+    """
+    previous = champion_version(client)
+    client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, str(version))
+    if previous is None or str(previous.version) == str(version):
+        return None
+    for other in client.search_model_versions(f"name = '{MODEL_NAME}'"):
+        if other.tags.get(PREVIOUS_CHAMPION_TAG) == "true" and str(other.version) != str(previous.version):
+            client.delete_model_version_tag(MODEL_NAME, other.version, PREVIOUS_CHAMPION_TAG)
+    client.set_model_version_tag(MODEL_NAME, previous.version, PREVIOUS_CHAMPION_TAG, "true")
+    client.set_model_version_tag(
+        MODEL_NAME, previous.version, "replaced_at", datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    return str(previous.version)
+
+
+def registered_versions(client: MlflowClient) -> list[ModelVersion]:
+    try:
+        versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
+    except MlflowException:
+        return []
+    return sorted(versions, key=lambda v: int(v.version))
+
+
+def model_version_rows(client: MlflowClient) -> list[dict]:
+    """One row per registered version, for the `model_versions` table."""
+    champion = champion_version(client)
+    rows = []
+    for version in registered_versions(client):
+        tags = version.tags
+        metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+        rows.append(
+            {
+                "model_version": str(version.version),
+                "run_id": version.run_id,
+                "trained_at": datetime.fromtimestamp(version.creation_timestamp / 1000, UTC).replace(
+                    tzinfo=None
+                ),
+                "val_f1": _float(tags.get("val_f1")),
+                "val_precision": metrics.get("val_precision"),
+                "val_recall": metrics.get("val_recall"),
+                "val_pr_auc": metrics.get("val_pr_auc"),
+                "threshold": _float(tags.get("threshold")),
+                "training_snapshot_id": tags.get("training_snapshot_id"),
+                "training_rows": _int(tags.get("training_rows")),
+                "train_last_week": tags.get("train_last_week"),
+                "val_weeks": tags.get("val_weeks"),
+                "is_champion": champion is not None and str(champion.version) == str(version.version),
+                "previous_champion": tags.get(PREVIOUS_CHAMPION_TAG) == "true",
+                "promotion_reason": tags.get("promotion_reason"),
+            }
+        )
+    return rows
+
+
+MODEL_VERSIONS_COLUMNS = """
+    model_version VARCHAR, run_id VARCHAR, trained_at TIMESTAMP, val_f1 DOUBLE, val_precision DOUBLE,
+    val_recall DOUBLE, val_pr_auc DOUBLE, threshold DOUBLE, training_snapshot_id VARCHAR,
+    training_rows BIGINT, train_last_week DATE, val_weeks VARCHAR, is_champion BOOLEAN,
+    previous_champion BOOLEAN, promotion_reason VARCHAR
+"""
+
+
+def write_model_versions(con, client: MlflowClient) -> int:
+    """Rebuild the warehouse table `model_versions` from the registry; returns its row count."""
+    import pandas as pd
+
+    rows = model_version_rows(client)
+    con.execute(f"CREATE OR REPLACE TABLE model_versions ({MODEL_VERSIONS_COLUMNS})")
+    if rows:
+        frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+        con.execute("INSERT INTO model_versions BY NAME SELECT * FROM frame")
+    return len(rows)
+
+
+def weekly_f1_record(version: ModelVersion) -> dict[str, float]:
+    """{feature week ISO date: F1} of the version's own validation (tag `val_weekly_f1`)."""
+    return {week: float(f1) for week, f1 in json.loads(version.tags.get("val_weekly_f1", "{}")).items()}
+
+
+def promote_cli(version: str) -> int:
+    """`ovni promote VERSION`: move the champion alias by hand (rollback or forward). Exit code."""
+    from ovni_assets.warehouse import connect, run_lock
+
+    settings = get_settings().ensure_layout()
+    client = client_for(settings)
+    known = {str(v.version): v for v in registered_versions(client)}
+    if str(version) not in known:
+        listing = ", ".join(sorted(known, key=int)) or "none registered yet"
+        print(
+            f"ovni promote: unknown version {version!r} of {MODEL_NAME} (versions: {listing})",
+            file=sys.stderr,
+        )
+        return 1
+    current = champion_version(client)
+    if current is not None and str(current.version) == str(version):
+        print(f"ovni promote: version {version} is already the champion")
+        return 0
+    previous = move_champion(client, version)
+    client.set_model_version_tag(
+        MODEL_NAME, str(version), "promotion_reason", "promoted by hand (ovni promote)"
+    )
+    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
+        con = connect(settings.warehouse_path)
+        try:
+            write_model_versions(con, client)
+        finally:
+            con.close()
+    print(
+        f"ovni promote: {MODEL_NAME}@{CHAMPION_ALIAS} -> version {version}"
+        + (f" (was {previous}, tagged {PREVIOUS_CHAMPION_TAG})" if previous else "")
+        + "; the next `ovni run` scores next week with it"
+    )
+    return 0
+
+
+def _float(text: str | None) -> float | None:
+    return float(text) if text not in (None, "") else None
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text not in (None, "") else None

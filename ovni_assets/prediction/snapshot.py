@@ -1,0 +1,107 @@
+"""The serving snapshot `serving.duckdb`: what the API and `ovni sql` read, published atomically.
+
+Built from the warehouse into a temp file next to the target, then `os.replace`d over it, so a reader sees
+the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.prediction.batch import LATEST_PREDICTIONS_VIEW
+from ovni_assets.warehouse import table_exists
+
+COPIED_TABLES = ["predictions", "customers", "products", "model_versions", "prediction_batches"]
+OPTIONAL_TABLES = ["drift_reports", "prediction_quality"]
+
+# batch → model version → MLflow run → training snapshot → raw files (one row per batch and raw file)
+LINEAGE_SQL = """
+SELECT b.batch_id, b.week_start, b.feature_week, b.model_version, b.run_id, b.created_at AS batch_created_at,
+    m.training_snapshot_id, m.train_last_week, f.file_name, f.kind AS file_kind, f.file_hash,
+    f.ingest_batch_id
+FROM wh.prediction_batches b
+LEFT JOIN wh.model_versions m USING (model_version)
+LEFT JOIN wh.training_snapshot_files f ON f.training_snapshot_id = m.training_snapshot_id
+    AND f.model_version = b.model_version
+ORDER BY b.created_at, f.file_name
+"""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    path: Path
+    tables: dict[str, int]
+    target_week: str | None
+    batch_id: str | None
+    model_version: str | None
+
+
+def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -> SnapshotInfo:
+    """Write the snapshot from the open warehouse connection and publish it atomically."""
+    serving_path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
+    temp_path.unlink(missing_ok=True)
+    created_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        counts, info = _write_snapshot(warehouse, temp_path, created_at)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    os.replace(temp_path, serving_path)
+    target_week, batch_id, model_version = info[0] if info else (None, None, None)
+    return SnapshotInfo(
+        path=serving_path,
+        tables=counts,
+        target_week=target_week,
+        batch_id=batch_id,
+        model_version=model_version,
+    )
+
+
+def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, created_at: datetime):
+    warehouse_name = warehouse.execute("SELECT current_database()").fetchall()[0][0]
+    warehouse.execute(f"ATTACH '{temp_path}' AS snap")
+    try:
+        tables = [t for t in COPIED_TABLES + OPTIONAL_TABLES if table_exists(warehouse, t)]
+        for table in tables:
+            warehouse.execute(
+                f'CREATE TABLE snap."{table}" AS SELECT * FROM "{warehouse_name}".main."{table}"'
+            )
+        warehouse.execute(
+            f"""CREATE TABLE snap.next_week_features AS
+                SELECT customer_id, product_id, target_week_start AS week_start, {", ".join(FEATURE_COLUMNS)}
+                FROM pair_features
+                WHERE week_start = (SELECT max(week_start) FROM pair_features)
+                ORDER BY customer_id, product_id"""
+        )
+        warehouse.execute(
+            "CREATE TABLE snap.lineage AS " + LINEAGE_SQL.replace("wh.", f'"{warehouse_name}".main.')
+        )
+        warehouse.execute(
+            """CREATE TABLE snap.snapshot_info AS
+               SELECT ?::TIMESTAMP AS created_at, week_start AS target_week, batch_id, model_version
+               FROM (SELECT * FROM prediction_batches ORDER BY created_at DESC LIMIT 1)""",
+            [created_at],
+        )
+    finally:
+        warehouse.execute("DETACH snap")
+    snap = duckdb.connect(str(temp_path))
+    try:
+        snap.execute(LATEST_PREDICTIONS_VIEW)
+        counts = {
+            t: snap.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
+            for t in [*tables, "next_week_features", "lineage", "snapshot_info", "latest_predictions"]
+        }
+        info = snap.execute(
+            "SELECT target_week::VARCHAR, batch_id, model_version FROM snapshot_info"
+        ).fetchall()
+        snap.execute("CHECKPOINT")
+    finally:
+        snap.close()
+    return counts, info

@@ -1,0 +1,148 @@
+"""Registry on a real MLflow SQLite store: first champion, gate against a worse challenger, `ovni promote`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import duckdb
+import mlflow
+import pytest
+
+from ovni_assets.model import promotion, registry, tracking, training
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
+
+FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
+
+
+@pytest.fixture
+def trained(small_warehouse):
+    con = duckdb.connect(str(small_warehouse))
+    result = training.train_purchase_model(con, hpo_seconds=0.1, max_trials=1, first_params=FAST)
+    yield con, result
+    con.close()
+
+
+def register(settings, result, monkeypatch) -> str:
+    """Log a training run and tag its version the way `purchase_model` does; returns the version."""
+    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
+    experiment_id = registry.ensure_experiment(settings)
+    with mlflow.start_run(experiment_id=experiment_id):
+        logged = tracking.log_training_run(result, ["sha-of-a-file"])
+    client = registry.client_for(settings)
+    tags = {
+        "threshold": repr(result.validation.threshold),
+        "training_snapshot_id": result.training.snapshot_id,
+        "train_last_week": str(result.training.last_week + training.ONE_WEEK),
+        "val_f1": repr(result.validation.f1),
+        "val_weeks": ",".join(str(w) for w in result.validation.weeks),
+        "val_weekly_f1": training.json_weekly_f1(result.weekly_f1()),
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, logged.version, key, value)
+    return logged.version
+
+
+def alias_target(settings) -> str | None:
+    version = registry.champion_version(registry.client_for(settings))
+    return str(version.version) if version else None
+
+
+def test_experiment_keeps_artifacts_under_ovni_home(ovni_home):
+    experiment_id = registry.ensure_experiment(ovni_home)
+    assert registry.ensure_experiment(ovni_home) == experiment_id
+    experiment = registry.client_for(ovni_home).get_experiment(experiment_id)
+    assert experiment.artifact_location == ovni_home.mlartifacts_dir.as_uri()
+
+
+def test_first_version_becomes_champion_and_a_worse_one_does_not(ovni_home, trained, monkeypatch):
+    con, result = trained
+    assert registry.load_champion(ovni_home) is None
+    first = register(ovni_home, result, monkeypatch)
+    decision = promotion.decide_promotion(con, None, result.weekly_f1())
+    assert decision.promote and "first model" in decision.reason
+    registry.move_champion(registry.client_for(ovni_home), first)
+    assert alias_target(ovni_home) == first
+
+    champion = registry.load_champion(ovni_home)
+    assert champion.version == first and champion.threshold == pytest.approx(result.validation.threshold)
+    frame = result.validation_frame.head(50)
+    assert (
+        training.predict_probability(champion.model, frame)
+        == training.predict_probability(result.pipeline, frame)
+    ).all()
+
+    # a challenger 0.05 worse on every validation week loses against the champion's record
+    worse = {week: f1 - 0.05 for week, f1 in result.weekly_f1().items()}
+    second = register(ovni_home, result, monkeypatch)
+    decision = promotion.decide_promotion(con, champion, worse)
+    assert not decision.promote
+    assert decision.champion_f1 == pytest.approx(result.validation.f1)
+    assert "does not beat" in decision.reason
+    assert alias_target(ovni_home) == first  # never missing, not moved
+
+    better = {week: f1 + 0.01 for week, f1 in result.weekly_f1().items()}
+    assert promotion.decide_promotion(con, champion, better).promote
+    previous = registry.move_champion(registry.client_for(ovni_home), second)
+    assert previous == first and alias_target(ovni_home) == second
+    tags = registry.client_for(ovni_home).get_model_version(MODEL_NAME, first).tags
+    assert tags[registry.PREVIOUS_CHAMPION_TAG] == "true"
+
+
+def test_champion_is_rescored_on_weeks_it_never_saw(ovni_home, trained, monkeypatch):
+    con, result = trained
+    version = register(ovni_home, result, monkeypatch)
+    registry.move_champion(registry.client_for(ovni_home), version)
+    champion = registry.load_champion(ovni_home)
+    # pretend the champion was trained two weeks earlier: its newest two validation weeks are unseen
+    champion.tags["train_last_week"] = str(result.validation.weeks[-2])
+    scores, notes = promotion.champion_weekly_f1(con, champion, result.validation.weeks)
+    assert set(scores) == set(result.validation.weeks)
+    recorded = result.weekly_f1()
+    for week in result.validation.weeks[:2]:
+        assert scores[week] == pytest.approx(recorded[week])  # from its recorded validation
+    rescored = result.validation.weeks[-1]
+    assert scores[rescored] != pytest.approx(recorded[rescored])  # the refit model scored it anew
+    assert all("recorded" in note for note in notes)
+
+
+def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, trained, monkeypatch, capsys):
+    con, result = trained
+    first = register(ovni_home, result, monkeypatch)
+    second = register(ovni_home, result, monkeypatch)
+    client = registry.client_for(ovni_home)
+    registry.move_champion(client, second)
+    con.close()  # promote takes the run lock and opens the warehouse itself
+    monkeypatch.setenv("OVNI_HOME", str(ovni_home.home))
+
+    assert registry.promote_cli("99") == 1
+    err = capsys.readouterr().err
+    assert "unknown version '99'" in err and f"{first}, {second}" in err
+    assert alias_target(ovni_home) == second
+
+    assert registry.promote_cli(first) == 0  # rollback
+    assert f"-> version {first}" in capsys.readouterr().out
+    assert alias_target(ovni_home) == first
+    assert client.get_model_version(MODEL_NAME, second).tags[registry.PREVIOUS_CHAMPION_TAG] == "true"
+    warehouse = duckdb.connect(str(ovni_home.warehouse_path), read_only=True)
+    rows = warehouse.execute(
+        "SELECT model_version, is_champion, threshold, train_last_week FROM model_versions ORDER BY 1"
+    ).fetchall()
+    warehouse.close()
+    assert [(v, c) for v, c, _, _ in rows] == [(first, True), (second, False)]
+    assert rows[0][2] == pytest.approx(result.validation.threshold)
+    assert rows[0][3] == result.training.last_week + training.ONE_WEEK
+
+    assert registry.promote_cli(first) == 0
+    assert "already the champion" in capsys.readouterr().out
+
+
+def test_registry_module_imports_no_dagster():
+    code = "import sys, ovni_assets.model.registry; sys.exit(1 if 'dagster' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_week_steps_are_sortable_dates():
+    assert tracking.week_step(date(2024, 9, 30)) == 20240930
+    assert CHAMPION_ALIAS == "champion"

@@ -1,0 +1,146 @@
+"""The ML assets materialized on small data with real resources, and `ovni run` end to end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import mlflow
+import pytest
+
+from ovni_assets.defs.assets import (
+    clean_assets,
+    feature_assets,
+    ingest_assets,
+    model_assets,
+    prediction_assets,
+)
+from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
+from ovni_assets.model import registry
+from ovni_assets.pipeline import CycleState
+from ovni_assets.settings import MODEL_NAME
+
+REPORT_FILES = {
+    "pr_curve.png",
+    "confusion_matrix.png",
+    "confusion_matrix.json",
+    "permutation_importance.csv",
+    "permutation_importance.png",
+    "optuna_trials.csv",
+    "optuna_history.png",
+    "validation_weekly.csv",
+    "training_snapshot.json",
+}
+
+
+def test_prediction_is_due_for_a_new_week_or_a_new_champion():
+    week = date(2024, 10, 7)
+    assert CycleState(None, week, None, None).prediction_reason() is None
+    assert "new target week" in CycleState("1", week, None, None).prediction_reason()
+    assert "new target week" in CycleState("1", week, date(2024, 9, 30), "1").prediction_reason()
+    assert "new champion v2" in CycleState("2", week, week, "1").prediction_reason()
+    assert CycleState("2", week, week, "2").prediction_reason() is None
+
+
+@pytest.mark.slow
+def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, monkeypatch):
+    from ovni_assets.model import tracking
+
+    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 1000)
+    monkeypatch.setenv("OVNI_HPO_SECONDS", "0.5")
+    for path in small_landing.iterdir():
+        shutil.copy(path, ovni_home.landing_dir / path.name)
+    assets = dg.load_assets_from_modules(
+        [ingest_assets, clean_assets, feature_assets, model_assets, prediction_assets]
+    )
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            assets,
+            resources={"warehouse": warehouse_resource(ovni_home), "mlflow": mlflow_resource(ovni_home)},
+            instance=instance,
+        )
+    assert result.success
+    model = result.asset_materializations_for_node("purchase_model")[0].metadata
+    assert model["model_version"].value == "1" and model["champion_version"].value == "1"
+    assert model["promoted"].value is True and "first model" in model["promotion_reason"].value
+
+    client = registry.client_for(ovni_home)
+    version = client.get_model_version(MODEL_NAME, "1")
+    assert {"threshold", "training_snapshot_id", "train_last_week", "val_f1", "val_weeks"} <= set(
+        version.tags
+    )
+    run = client.get_run(version.run_id)
+    assert run.info.status == "FINISHED"  # the asset ends the run dagster-mlflow started
+    assert run.data.tags["dagster_run_id"] == result.run_id
+    assert {"val_f1", "val_precision", "val_recall", "val_pr_auc", "threshold"} <= set(run.data.metrics)
+    assert len(client.get_metric_history(run.info.run_id, "val_week_f1")) == 4
+    reported = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "report")}
+    assert reported >= REPORT_FILES
+    assert mlflow.active_run() is None
+    assert not Path("mlruns").exists() or Path("mlruns").stat().st_mtime < os.path.getmtime(ovni_home.home)
+
+    serving = duckdb.connect(str(ovni_home.serving_path), read_only=True)
+    info = serving.execute("SELECT target_week, model_version FROM snapshot_info").fetchall()[0]
+    assert info[1] == "1"
+    assert serving.execute("SELECT count(*) FROM latest_predictions WHERE will_buy").fetchall()[0][0] > 0
+    versions = serving.execute("SELECT model_version, is_champion FROM model_versions").fetchall()
+    serving.close()
+    assert versions == [("1", True)]
+
+
+def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5"}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ovni"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_ovni_run_end_to_end(tmp_path, small_landing):
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    for path in small_landing.iterdir():
+        shutil.copy(path, home / "landing" / path.name)
+
+    first = ovni(home, "run")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "no champion" in first.stdout and "predicted week" in first.stdout
+    assert "DEBUG" not in first.stderr  # Dagster's per-event logs stay off the console
+    snapshot = (home / "serving.duckdb").read_bytes()
+
+    again = ovni(home, "run")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "no retrain" in again.stdout and "are current" in again.stdout
+    assert (home / "serving.duckdb").read_bytes() == snapshot
+
+    forced = ovni(home, "run", "--retrain")
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert "forced" in forced.stdout and "trained model v2" in forced.stdout
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    versions = dict(con.execute("SELECT model_version, is_champion FROM model_versions").fetchall())
+    batches = con.execute("SELECT DISTINCT model_version FROM latest_predictions").fetchall()
+    con.close()
+    assert set(versions) == {"1", "2"} and sum(versions.values()) == 1  # exactly one champion
+    champion = next(v for v, is_champion in versions.items() if is_champion)
+    assert batches == [(champion,)]
+    snapshot = (home / "serving.duckdb").read_bytes()
+
+    (home / "landing" / "transacciones_broken.csv").write_text("customer_id,product_id\n1,2\n")
+    failed = ovni(home, "run")
+    assert failed.returncode != 0
+    assert len(failed.stderr.strip().splitlines()) >= 1
+    assert failed.stderr.strip().splitlines()[-1].startswith("ovni run: ")
+    assert (home / "serving.duckdb").read_bytes() == snapshot
+    assert (home / "quarantine" / "transacciones_broken.csv").exists()
