@@ -294,8 +294,11 @@ def stop(
     processes: list[subprocess.Popen],
     grace_seconds: float = STOP_GRACE_SECONDS,
     first_signal: signal.Signals = signal.SIGTERM,
-) -> None:
-    """Signal every child's process group, wait up to the grace period, then SIGKILL what is left."""
+) -> list[subprocess.Popen]:
+    """Signal every child's process group, wait up to the grace period, then SIGKILL what is left.
+
+    Returns the children whose process group had to be killed.
+    """
     for process in processes:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, first_signal)
@@ -312,6 +315,7 @@ def stop(
             os.killpg(process.pid, signal.SIGKILL)
     for process in processes:
         process.wait()
+    return pending
 
 
 def run_first_start(settings: OvniSettings, console: Console) -> None:
@@ -365,12 +369,18 @@ class RunningStack:
             time.sleep(0.5)
 
     def url_table(self) -> Table:
-        table = Table(title=f"OVNI is running (data in {self.settings.home})", title_justify="left")
+        logs = self.settings.home / "logs"
+        table = Table(
+            title=f"OVNI is running (data in {self.settings.home})",
+            title_justify="left",
+            caption=f"Logs: {logs}/<service>.log",
+            caption_justify="left",
+        )
         table.add_column("Service")
-        table.add_column("URL")
+        table.add_column("URL", no_wrap=True)
         table.add_column("Log")
         for child in self.children:
-            table.add_row(child.service.title, child.service.url or "(background)", str(child.log_path))
+            table.add_row(child.service.title, child.service.url or "(background)", child.log_path.name)
         return table
 
 
@@ -421,7 +431,12 @@ def running_stack(settings: OvniSettings, console: Console) -> Iterator[RunningS
         yield RunningStack(settings, children)
     finally:
         with _signals_ignored(), console.status("Stopping services…"):
-            stop([child.process for child in children])
+            killed = stop([child.process for child in children])
+        for child in children:
+            if child.process in killed:
+                console.print(
+                    f"{child.service.title} did not stop within {STOP_GRACE_SECONDS:.0f} s: killed."
+                )
 
 
 @contextlib.contextmanager
