@@ -59,6 +59,7 @@ VERSION_COLUMNS = (
     "col_threshold",
 )
 PROBABILITY_BINS = 10
+DRIFT_CHART_FEATURES = 15
 
 
 def _parse_id(value: Any) -> int | None:
@@ -337,11 +338,14 @@ class OvniPage:
         )
         drift = self.api.drift()
         features = drift.get("features") or []
+        # The flagged features and the largest moves: a readable chart even with dozens of features.
+        ranked = sorted(features, key=lambda f: (not f.get("drifted"), -(f.get("psi") or 0.0)))
+        shown = ranked[: max(DRIFT_CHART_FEATURES, sum(bool(f.get("drifted")) for f in features))]
         drift_frame = pd.DataFrame(
             {
-                tr("feature"): [f["feature"] for f in features],
-                tr("psi"): [f.get("psi") or 0.0 for f in features],
-                tr("drift_flag"): [tr("drifted") if f.get("drifted") else tr("stable") for f in features],
+                tr("feature"): [f["feature"] for f in shown],
+                tr("psi"): [f.get("psi") or 0.0 for f in shown],
+                tr("drift_flag"): [tr("drifted") if f.get("drifted") else tr("stable") for f in shown],
             }
         )
         drift_note = (
@@ -352,6 +356,7 @@ class OvniPage:
                     week=str(drift.get("week_start"))[:10],
                     flagged=sum(bool(f.get("drifted")) for f in features),
                     total=len(features),
+                    shown=len(shown),
                 ),
             )
             if features
@@ -366,7 +371,7 @@ class OvniPage:
             )
         else:
             message = views.banner("info", tr("quality_empty"))
-        return message, card, versions, quality_value, drift_note, drift_frame
+        return message, card, versions, quality_value, drift_note, drift_frame if features else None
 
     def _versions(self, model: dict, quality_rows: list[dict]) -> pd.DataFrame:
         """Versions that made predictions (weeks served, realized F1) and the champion's training facts."""
@@ -535,31 +540,29 @@ def build_app(
                     refresh_button = gr.Button(tr("refresh"), size="sm", scale=0, min_width=140)
                 champion = gr.HTML()
                 with gr.Row(equal_height=False):
-                    with gr.Column():
-                        quality_plot = gr.LinePlot(
-                            x=tr("col_week"),
-                            y=tr("realized_f1"),
-                            title=tr("quality_title"),
-                            height=300,
-                            y_lim=[0, 1],
-                        )
-                    with gr.Column():
-                        drift_note = gr.HTML()
-                        drift_plot = gr.BarPlot(
-                            x=tr("feature"),
-                            y=tr("psi"),
-                            color=tr("drift_flag"),
-                            color_map={tr("drifted"): "#d64545", tr("stable"): "#5b8def"},
-                            title=tr("drift_title"),
-                            sort="-y",
-                            x_label_angle=-40,
-                            height=300,
-                        )
-                versions = gr.Dataframe(
-                    headers=[tr(key) for key in VERSION_COLUMNS],
-                    label=tr("versions_title"),
-                    interactive=False,
-                    max_height=300,
+                    quality_plot = gr.LinePlot(
+                        x=tr("col_week"),
+                        y=tr("realized_f1"),
+                        title=tr("quality_title"),
+                        height=300,
+                        y_lim=[0, 1],
+                    )
+                    versions = gr.Dataframe(
+                        headers=[tr(key) for key in VERSION_COLUMNS],
+                        label=tr("versions_title"),
+                        interactive=False,
+                        max_height=300,
+                    )
+                drift_note = gr.HTML()
+                drift_plot = gr.BarPlot(
+                    x=tr("feature"),
+                    y=tr("psi"),
+                    color=tr("drift_flag"),
+                    color_map={tr("drifted"): "#d64545", tr("stable"): "#5b8def"},
+                    title=tr("drift_title"),
+                    sort="-y",
+                    x_label_angle=-35,
+                    height=340,
                 )
 
             with gr.Tab(tr("tab_help"), id="help"):

@@ -137,7 +137,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "realized_f1": "F1 real",
         "drift_title": "Cambio en los datos por variable (PSI); en rojo las marcadas",
         "drift_empty": "Todavía no hay un informe de cambio en los datos.",
-        "drift_week": "Informe de la semana del {week}: {flagged} de {total} variables marcadas.",
+        "drift_week": (
+            "Informe de la semana del {week}: {flagged} de {total} variables marcadas; "
+            "el gráfico muestra las {shown} que más cambiaron."
+        ),
         "feature": "Variable",
         "psi": "PSI",
         "drift_flag": "Estado",
@@ -165,8 +168,10 @@ TEXTS: dict[str, dict[str, str]] = {
 - **F1**: combina precisión (de lo marcado, cuánto se compró) y recall (de lo comprado, cuánto se
   marcó). 1 es perfecto.
 - **Compradores esperados**: suma de probabilidades; cuántos clientes se espera que compren el producto.
-- **PSI**: cuánto cambió la distribución de una variable respecto de los datos de entrenamiento. Sobre
-  0,2 suele indicar un cambio importante; las variables marcadas pueden motivar un reentrenamiento.
+- **PSI**: cuánto cambió la distribución de una variable en la última semana respecto de las semanas con
+  que se entrenó el modelo. Una variable queda **marcada** (en rojo) cuando además la prueba estadística
+  lo confirma y el cambio es al menos el doble de lo que esa variable se mueve en una semana normal; una
+  variable marcada hace que el proceso semanal reentrene el modelo.
 
 ### De dónde vienen los datos
 Las transacciones, clientes y productos del sistema de la distribuidora llegan cada semana. El proceso
@@ -298,7 +303,10 @@ predicciones; no guarda datos propios.
         "realized_f1": "Realized F1",
         "drift_title": "Data drift per feature (PSI); flagged ones in red",
         "drift_empty": "No data drift report yet.",
-        "drift_week": "Report for the week of {week}: {flagged} of {total} features flagged.",
+        "drift_week": (
+            "Report for the week of {week}: {flagged} of {total} features flagged; "
+            "the chart shows the {shown} that moved most."
+        ),
         "feature": "Feature",
         "psi": "PSI",
         "drift_flag": "Status",
@@ -325,8 +333,10 @@ predicciones; no guarda datos propios.
 - **F1**: combines precision (of what was marked, how much was bought) and recall (of what was bought,
   how much was marked). 1 is perfect.
 - **Expected buyers**: the sum of probabilities; how many customers are expected to buy the product.
-- **PSI**: how much a feature's distribution moved away from the training data. Above 0.2 usually means
-  a large change; flagged features may trigger retraining.
+- **PSI**: how much a feature's distribution in the latest week moved away from the weeks the model was
+  trained on. A feature is **flagged** (red) when a statistical test confirms it too and the change is at
+  least twice what the feature moves in an ordinary week; a flagged feature makes the weekly process
+  retrain the model.
 
 ### Where the data comes from
 The distributor's transactions, customers and products arrive every week. The weekly process cleans

@@ -1,12 +1,13 @@
 """Real processes for the UI tests: a prepared OVNI_HOME, `ovni serve` and `ovni ui` on free ports.
 
-The OVNI_HOME is built once per session with the real CLI (`ovni generate` small synthetic data, then
-`ovni run`), so the API serves a real champion and a real published snapshot.
+The OVNI_HOME is built once per session with the real CLI (`ovni generate` small synthetic data, then two
+weekly `ovni run`s), so the API serves a real champion and a real published snapshot.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -104,19 +106,33 @@ def start_server(args: list[str], env: dict[str, str], log: Path, probe_path: st
     pytest.fail(f"ovni {args[0]} not ready at {url}{probe_path} within {timeout:.0f}s:\n{server.output()}")
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run([OVNI, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        pytest.fail(f"ovni {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+
+
 @pytest.fixture(scope="session")
 def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An OVNI_HOME with a champion and a published snapshot, made by the real CLI on small data."""
+    """An OVNI_HOME made by the real CLI on small synthetic data, in two weekly runs.
+
+    The first `ovni run` sees all weeks but the last and publishes a batch for it; the second lands the last
+    week, so the served snapshot also has a realized F1 and a drift report for the monitoring tab.
+    """
     home = tmp_path_factory.mktemp("ovni_ui_home")
     env = base_env(home)
-    steps = [
-        [OVNI, "generate", "--out", str(home / "landing"), "--customers", "80", "--weeks", "20"],
-        [OVNI, "run"],
-    ]
-    for command in steps:
-        done = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.fail(f"{' '.join(command[1:2])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    generated, landing = home / "generated", home / "landing"
+    run_cli(["generate", "--out", str(generated), "--customers", "80", "--weeks", "20"], env)
+    landing.mkdir()
+    for table in ("clientes", "productos"):
+        shutil.copy(generated / f"{table}.parquet", landing / f"{table}.parquet")
+    transactions = pd.read_parquet(generated / "transacciones.parquet")
+    weeks = transactions["purchase_date"].dt.to_period("W-SUN").dt.start_time
+    last_week = weeks.max()
+    transactions[weeks < last_week].to_parquet(landing / "transacciones_history.parquet", index=False)
+    run_cli(["run"], env)
+    transactions[weeks == last_week].to_parquet(landing / "transacciones_last_week.parquet", index=False)
+    run_cli(["run"], env)
     if not (home / "serving.duckdb").exists():
         pytest.fail("ovni run finished without publishing serving.duckdb")
     return home

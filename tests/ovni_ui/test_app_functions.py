@@ -177,7 +177,11 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
     assert f"v{model['version']}" in champion
     assert any(row[0] == f"v{model['version']}" for row in versions["data"])
     drift_report = api.get("/drift").json()
-    assert len(drift["data"] if drift else []) == len(drift_report["features"])
+    flagged_names = {f["feature"] for f in drift_report["features"] if f["drifted"]}
+    charted = {row[0] for row in drift["data"]} if drift else set()
+    assert len(charted) == min(len(drift_report["features"]), max(15, len(flagged_names)))
+    assert flagged_names <= charted
+    assert {row[0] for row in drift["data"] if row[2] == "Marcada"} == flagged_names
     if drift_report["features"]:
         flagged = sum(bool(f["drifted"]) for f in drift_report["features"])
         assert f"{flagged} de {len(drift_report['features'])} variables marcadas" in drift_note
