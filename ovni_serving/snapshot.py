@@ -86,10 +86,6 @@ class Snapshot:
     drift_reports: list[dict[str, Any]] = field(default_factory=list)
     prediction_quality: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def feature_columns(self) -> list[str]:
-        return [c for c in self.features.columns if c not in KEY_COLUMNS]
-
 
 def _table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute(
