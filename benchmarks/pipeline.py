@@ -49,8 +49,13 @@ PANEL_BYTES_PER_ROW = 8 * 40 * 2
 
 @dataclass
 class Measure:
+    """Wall time, CPU time (user + system, all threads) and peak RSS of one child process, and the 1-minute
+    load average when it ended (the machine is shared: CPU time is the figure least bent by other load)."""
+
     wall_s: float
+    cpu_s: float
     peak_rss_mib: float
+    load_1m: float
 
 
 @dataclass
@@ -86,7 +91,19 @@ def measured(command: list[str], env: dict[str, str] | None = None, label: str =
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         sys.exit(f"{label or command[0]} failed (exit {process.returncode}):\n{output[-3000:]}")
-    return Measure(wall_s=wall, peak_rss_mib=usage.ru_maxrss / 1024)
+    return Measure(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mib=usage.ru_maxrss / 1024,
+        load_1m=os.getloadavg()[0],
+    )
+
+
+def describe(measure: Measure) -> str:
+    return (
+        f"{measure.wall_s:.1f} s wall, {measure.cpu_s:.1f} s CPU, peak RSS {measure.peak_rss_mib:,.0f} MiB "
+        f"(load {measure.load_1m:.1f})"
+    )
 
 
 # --- data ------------------------------------------------------------------------------------------------
@@ -261,11 +278,11 @@ def run_scale(
     env = ovni_env(home, hpo_seconds)
 
     full = measured([str(OVNI), "run"], env=env, label=f"ovni run (full, {scale}×)")
-    print(f"  full run: {full.wall_s:.1f} s, peak RSS {full.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"  full run: {describe(full)}", flush=True)
     for path in later.iterdir():
         shutil.move(path, home / "landing" / path.name)
     incremental = measured([str(OVNI), "run"], env=env, label=f"ovni run (incremental, {scale}×)")
-    print(f"  incremental run: {incremental.wall_s:.1f} s, peak RSS {incremental.peak_rss_mib:,.0f} MiB")
+    print(f"  incremental run: {describe(incremental)}", flush=True)
 
     copy = folder / "features_bench.duckdb"
     shutil.copy(home / "warehouse.duckdb", copy)
@@ -273,13 +290,12 @@ def run_scale(
     duck = measured([sys.executable, script, "--feature-build", "duckdb", str(copy)], label="duckdb features")
     with duckdb.connect(str(copy), read_only=True) as con:
         feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
-    print(f"  DuckDB feature build: {duck.wall_s:.1f} s, peak RSS {duck.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"  DuckDB feature build: {describe(duck)}", flush=True)
     duck_panel = measured(
         [sys.executable, script, "--feature-build", "panel", str(copy)], label="duckdb panel"
     )
     print(
-        f"  DuckDB panel (the pandas baseline's work in SQL): {duck_panel.wall_s:.1f} s, "
-        f"peak RSS {duck_panel.peak_rss_mib:,.0f} MiB",
+        f"  DuckDB panel (the pandas baseline's work in SQL): {describe(duck_panel)}",
         flush=True,
     )
 
@@ -297,9 +313,9 @@ def run_scale(
             [sys.executable, script, "--feature-build", "pandas", str(copy)], label="pandas panel"
         )
         print(
-            f"  pandas panel: {pandas_measure.wall_s:.1f} s, peak RSS {pandas_measure.peak_rss_mib:,.0f} MiB "
-            f"→ same work in DuckDB {pandas_measure.wall_s / duck_panel.wall_s:.1f}× faster; "
-            f"OVNI's whole feature build {pandas_measure.wall_s / duck.wall_s:.1f}× faster",
+            f"  pandas panel: {describe(pandas_measure)} → same work in DuckDB "
+            f"{pandas_measure.wall_s / duck_panel.wall_s:.1f}× faster; OVNI's whole feature build "
+            f"{pandas_measure.wall_s / duck.wall_s:.1f}× faster",
             flush=True,
         )
     copy.unlink()
@@ -336,22 +352,22 @@ def machine() -> str:
 
 def print_summary(results: list[ScaleResult]) -> None:
     print(f"\nmachine: {machine()}")
-    header = (
-        f"{'scale':>5} {'customers':>9} {'tx rows':>11} {'full s':>7} {'full MiB':>9} {'incr s':>7} "
-        f"{'incr MiB':>9} {'features s':>10} {'feat MiB':>8} {'panel SQL s':>11} {'pandas s':>9} "
-        f"{'pandas MiB':>10} {'speed-up':>8}"
+    print("wall s / CPU s / peak RSS MiB per step; speed-up = pandas panel wall / DuckDB panel wall")
+    print(
+        f"{'scale':>5} {'tx rows':>11} {'full run':>22} {'incremental run':>22} {'OVNI features':>22} "
+        f"{'panel in DuckDB':>22} {'pandas panel':>22} {'speed-up':>8}"
     )
-    print(header)
     for r in results:
-        pandas_s = f"{r.pandas_panel.wall_s:>9.1f}" if r.pandas_panel else f"{'skipped':>9}"
-        pandas_mib = f"{r.pandas_panel.peak_rss_mib:>10,.0f}" if r.pandas_panel else f"{'-':>10}"
+
+        def cell(measure: Measure | None) -> str:
+            if measure is None:
+                return f"{'skipped':>22}"
+            return f"{measure.wall_s:>7.1f} /{measure.cpu_s:>6.0f} /{measure.peak_rss_mib:>6,.0f}"
+
         speedup = f"{r.speedup:>7.1f}×" if r.speedup else f"{'-':>8}"
         print(
-            f"{r.scale:>4}× {r.customers:>9,} {r.transaction_rows:>11,} {r.full_run.wall_s:>7.1f} "
-            f"{r.full_run.peak_rss_mib:>9,.0f} {r.incremental_run.wall_s:>7.1f} "
-            f"{r.incremental_run.peak_rss_mib:>9,.0f} {r.duckdb_features.wall_s:>10.1f} "
-            f"{r.duckdb_features.peak_rss_mib:>8,.0f} {r.duckdb_panel.wall_s:>11.1f} {pandas_s} "
-            f"{pandas_mib} {speedup}"
+            f"{r.scale:>4}× {r.transaction_rows:>11,} {cell(r.full_run)} {cell(r.incremental_run)} "
+            f"{cell(r.duckdb_features)} {cell(r.duckdb_panel)} {cell(r.pandas_panel)} {speedup}"
         )
         if r.pandas_skipped:
             print(f"      pandas panel at {r.scale}×: {r.pandas_skipped}")
