@@ -1,15 +1,17 @@
 """Dagster resources: the DuckDB warehouse (one writer per run) and MLflow tracking."""
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 from dagster_mlflow import mlflow_tracking
 from pydantic import PrivateAttr
 
 from ovni_assets.settings import OvniSettings, get_settings
-from ovni_assets.warehouse import run_lock
+from ovni_assets.warehouse import connect, run_lock
 
 
 class WarehouseResource(DuckDBResource):
@@ -36,6 +38,15 @@ class WarehouseResource(DuckDBResource):
         if self._held is not None:
             self._held.close()
             self._held = None
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection that is closed even when the asset fails (DuckDBResource's is not)."""
+        con = connect(Path(self.database))
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
