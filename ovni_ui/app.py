@@ -585,6 +585,7 @@ def build_app(
         recommend_outputs = [recommend_message, customer_card, recommendations]
         recommend_button.click(page.recommend, [customer, top_k], recommend_outputs, api_name="recommend")
         customer.change(page.recommend, [customer, top_k], recommend_outputs, api_visibility="private")
+        top_k.release(page.recommend, [customer, top_k], recommend_outputs, api_visibility="private")
         consult_button.click(
             page.consult,
             [consult_customer, consult_product],

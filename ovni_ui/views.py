@@ -24,7 +24,7 @@ CSS = """
 .ovni-card h3 {margin:0 0 .5rem 0; font-size:1.1rem;}
 .ovni-card dl {display:grid; grid-template-columns:max-content 1fr; gap:.25rem .9rem; margin:0;}
 .ovni-card dt {color:var(--body-text-color-subdued);}
-.ovni-card dd {margin:0; font-weight:600;}
+.ovni-card dd {margin:0; color:var(--body-text-color);}
 .ovni-kpis {display:flex; flex-wrap:wrap; gap:.75rem; margin-top:.25rem;}
 .ovni-kpi {flex:1 1 9rem; border:1px solid var(--border-color-primary); border-radius:10px;
   padding:.6rem .8rem; background:var(--block-background-fill);}
@@ -35,8 +35,8 @@ CSS = """
 .ovni-heading h3 {margin:0; font-size:1.15rem;}
 .ovni-pill {display:inline-block; padding:.1rem .55rem; border-radius:999px; font-size:.8rem; font-weight:600;
   background:#e7eefc; color:#1e3f8a; white-space:nowrap;}
-.ovni-table {width:100%; border-collapse:collapse; font-size:.95rem;}
-.ovni-table th, .ovni-table td {border:none !important;}
+.ovni-table {width:100%; border-collapse:collapse; font-size:.95rem; border:none !important;}
+.ovni-table tr, .ovni-table th, .ovni-table td {border:none !important;}
 .ovni-table th {text-align:left; font-weight:600; color:var(--body-text-color-subdued); padding:.45rem .5rem;
   border-bottom:2px solid var(--border-color-primary) !important;}
 .ovni-table td {padding:.55rem .5rem; border-bottom:1px solid var(--border-color-primary) !important;
@@ -50,8 +50,10 @@ CSS = """
 .ovni-bar .fill {position:absolute; inset:0 auto 0 0; background:linear-gradient(90deg,#5b8def,#2f64d6);}
 .ovni-bar .fill.low {background:linear-gradient(90deg,#b9c3d3,#97a3b6);}
 .ovni-bar .threshold {position:absolute; top:-2px; bottom:-2px; width:2px; background:#1f2937; opacity:.55;}
-.ovni-bar .text {position:absolute; right:.4rem; top:0; line-height:1.3rem; font-size:.8rem; font-weight:700;
-  color:#111827;}
+.ovni-prob {display:flex; align-items:center; gap:.5rem;}
+.ovni-prob .ovni-bar {flex:1 1 auto;}
+.ovni-prob .text {flex:0 0 4rem; text-align:right; font-size:.85rem; font-weight:700;
+  font-variant-numeric:tabular-nums;}
 .ovni-decision {display:inline-block; padding:.15rem .6rem; border-radius:999px; font-weight:600;
   font-size:.85rem; white-space:nowrap;}
 .ovni-decision.buy {background:#e3f5e9; color:#17663a;}
@@ -84,10 +86,11 @@ def probability_bar(tr: Texts, probability: float, threshold: float | None, will
         else ""
     )
     fill_class = "fill" if will_buy else "fill low"
+    text = escape(tr.percent(probability))
     return (
-        f'<div class="ovni-bar" title="{escape(tr.percent(probability))}">'
-        f'<div class="{fill_class}" style="width:{width:.1f}%"></div>{marker}'
-        f'<span class="text">{escape(tr.percent(probability))}</span></div>'
+        f'<div class="ovni-prob" title="{text}"><div class="ovni-bar">'
+        f'<div class="{fill_class}" style="width:{width:.1f}%"></div>{marker}</div>'
+        f'<span class="text">{text}</span></div>'
     )
 
 
