@@ -9,6 +9,7 @@ the error, which `/ready` shows.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Mapping
@@ -22,10 +23,12 @@ import pandas as pd
 
 from ovni_assets.settings import OvniSettings
 from ovni_serving.champion import ChampionModel, ChampionRegistry, RegistryError
+from ovni_serving.reasons import FEATURES_READ, Lang, reasons
 from ovni_serving.scoring import ColdStart, model_frame, probabilities
 from ovni_serving.snapshot import FileIdentity, Snapshot, SnapshotError, json_safe, load_snapshot
 
 COLD_CACHE_LIMIT = 100_000
+RECOMMENDATION_CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class ServingBundle:
     cold_start: ColdStart
     built_at: str
     cold_cache: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
+    recommendation_cache: dict[tuple[int, int, str], list[dict[str, Any]]] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def version(self) -> str:
@@ -69,8 +75,37 @@ class ServingBundle:
         frame = self.cold_start.row(customer_id, product_id)
         return {name: json_safe(value) for name, value in frame.iloc[0].items()}, True
 
-    def features_of(self, row: int) -> dict[str, Any]:
-        return {name: json_safe(values[row]) for name, values in self.feature_values.items()}
+    def features_of(self, row: int, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Feature values of a candidate row (all model features, or only `names` that exist)."""
+        if names is None:
+            return {name: json_safe(values[row]) for name, values in self.feature_values.items()}
+        return {
+            name: json_safe(self.feature_values[name][row]) for name in names if name in self.feature_values
+        }
+
+    def recommendations(self, customer_id: int, k: int, lang: Lang) -> list[dict[str, Any]]:
+        """The customer's top k candidates with reasons; computed once per bundle and (customer, k, lang)."""
+        key = (customer_id, k, lang)
+        cached = self.recommendation_cache.get(key)
+        if cached is not None:
+            return cached
+        threshold = self.champion.threshold
+        product_ids = self.snapshot.features["product_id"].to_numpy()
+        items = []
+        for rank, row in enumerate(self.customer_ranking.get(customer_id, [])[:k], start=1):
+            probability = float(self.probability[row])
+            items.append(
+                {
+                    "product_id": int(product_ids[row]),
+                    "probability": probability,
+                    "will_buy": probability >= threshold,
+                    "rank": rank,
+                    "reasons": reasons(self.features_of(row, FEATURES_READ), probability, threshold, lang),
+                }
+            )
+        if len(self.recommendation_cache) < RECOMMENDATION_CACHE_LIMIT:
+            self.recommendation_cache[key] = items
+        return items
 
 
 def build_bundle(champion: ChampionModel, snapshot: Snapshot) -> ServingBundle:
@@ -157,6 +192,9 @@ class ModelStore:
                 return False
             self.errors.pop("bundle", None)
             self.bundle = bundle  # the swap: one assignment
+            # Everything loaded so far (libraries, model, snapshot) lives until the next swap: keep it out of
+            # the cyclic GC's full collections, which would otherwise pause requests for tens of ms.
+            gc.freeze()
             self.stats.swaps += 1
             self.stats.last_swap_at = time.time()
             self.stats.last_load_seconds = time.perf_counter() - started

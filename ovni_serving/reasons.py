@@ -16,6 +16,16 @@ from typing import Any, Literal
 
 Lang = Literal["es", "en"]
 FREQUENCY_WINDOWS = (4, 8, 12, 26)
+FEATURES_READ = (
+    *(f"bought_w{window}" for window in FREQUENCY_WINDOWS),
+    "bought_total",
+    "weeks_since_last",
+    "mean_gap_weeks",
+    "gap_ratio",
+    "is_discovery",
+    "type_share_w8",
+    "customer_type",
+)
 DUE_RATIO = 0.8
 
 

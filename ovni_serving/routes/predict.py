@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ovni_serving.deps import BundleDep
 from ovni_serving.model_store import ServingBundle
-from ovni_serving.reasons import reasons
 from ovni_serving.schemas import (
     ID_MAX,
     MAX_K,
@@ -152,25 +151,10 @@ async def recommendations(
     """The customer's candidates of the target week ranked by the champion's probability (the latest batch
     when it was made by the champion), each with reasons in plain words built from its features."""
     require_known(bundle, {customer_id}, set())
-    rows = bundle.customer_ranking.get(customer_id, [])[:k]
-    threshold = bundle.champion.threshold
-    product_ids = bundle.snapshot.features["product_id"].to_numpy()
-    items = []
-    for rank, row in enumerate(rows, start=1):
-        probability = float(bundle.probability[row])
-        items.append(
-            Recommendation(
-                product_id=int(product_ids[row]),
-                probability=probability,
-                will_buy=probability >= threshold,
-                rank=rank,
-                reasons=reasons(bundle.features_of(row), probability, threshold, lang),
-            )
-        )
     return RecommendationsOut(
         customer_id=customer_id,
         week_start=bundle.snapshot.target_week,
         model_version=bundle.version,
         lang=lang,
-        recommendations=items,
+        recommendations=[Recommendation(**item) for item in bundle.recommendations(customer_id, k, lang)],
     )
