@@ -315,10 +315,10 @@ def main() -> int:
 def report(results: list[Result], seconds: float) -> None:
     by_name = {r.name: r for r in results}
     cpu = os.cpu_count()
-    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print()
     print(
-        f"machine: {cpu} cores, {memory_gb:.0f} GB RAM, {platform.platform()}, "
+        f"machine: {cpu} cores, {memory_gib:.0f} GiB RAM, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
     print(f"wrk: 1 thread, {CONNECTIONS} connections, {seconds:g} s per server (after a 2 s warm-up)")
