@@ -165,6 +165,17 @@ def test_explore_filters_by_customer_type(client: Client, api: httpx.Client, wee
     assert table["data"] and {row[type_column] for row in table["data"]} == {customer_type}
 
 
+def test_explore_offers_and_reads_a_past_week(client: Client, api: httpx.Client, week: str):
+    _status, _customers, _consult_customers, _products, weeks, *_ = client.predict(api_name="/load_page")
+    past = [choice for _label, choice in weeks["choices"] if choice != week]
+    scored = {str(q["week_start"])[:10] for q in api.get("/quality").json()["items"]}
+    assert scored and set(past) == scored
+    total = api.get("/predictions", params={"week_start": past[0], "limit": 1}).json()["total"]
+    message, summary, *_ = client.predict(past[0], "", "", "", False, api_name="/explore")
+    assert "ovni-banner error" not in message
+    assert total > 0 and f">{Texts('es').number(total, 0)}<" in summary
+
+
 def test_explore_with_a_bad_week_says_so(client: Client):
     message, *_ = client.predict("not-a-week", "", "", "", False, api_name="/explore")
     assert "ovni-banner error" in message
