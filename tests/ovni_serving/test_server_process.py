@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import time
 from datetime import timedelta
@@ -10,21 +9,13 @@ from datetime import timedelta
 import pytest
 from builders import TARGET_WEEK, load_version, make_world, publish_snapshot, register_version
 from conftest import serve_world
-from mlflow import MlflowClient
 from serve_process import OVNI, Load, metric, ovni_serve
-
-from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
 RELOAD_SECONDS = 1.0
 
 
 def promote(settings, version: str) -> None:
-    """`ovni promote VERSION` (the registry CLI of the ML core); the alias move it performs otherwise."""
-    if importlib.util.find_spec("ovni_assets.model.registry") is None:
-        MlflowClient(tracking_uri=settings.tracking_uri).set_registered_model_alias(
-            MODEL_NAME, CHAMPION_ALIAS, version
-        )
-        return
+    """`ovni promote VERSION`, as an operator would."""
     env = {"OVNI_HOME": str(settings.home), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([OVNI, "promote", version], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
