@@ -54,6 +54,7 @@ def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
     if not settings.warehouse_path.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run `ovni run` first")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
     try:
         for table in ("pair_features", "weekly_purchases"):

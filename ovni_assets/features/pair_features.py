@@ -307,6 +307,7 @@ def build_pair_features(
     discovery_top_k: int = DISCOVERY_TOP_K,
 ) -> FeatureStats:
     """(Re)build `pair_features` from `weekly_purchases`, `customers` and `products`."""
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         PAIR_FEATURES_SQL.format(history_weeks=int(history_weeks), discovery_top_k=int(discovery_top_k))
     )

@@ -53,3 +53,9 @@ def small_warehouse(small_warehouse_template, tmp_path) -> Path:
     target = tmp_path / "warehouse.duckdb"
     shutil.copy(small_warehouse_template, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def sodai_warehouse(sodai_dir, tmp_path_factory) -> Path:
+    """A warehouse with the real SodAI data ingested, cleaned and turned into features."""
+    return build_warehouse(sodai_dir, tmp_path_factory.mktemp("sodai") / "warehouse.duckdb")
