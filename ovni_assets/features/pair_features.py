@@ -104,7 +104,7 @@ pairs AS (
 ), pair_grid AS (
     SELECT p.customer_id, p.product_id, w.week_start, p.first_week,
         coalesce(wp.units, 0) AS units, coalesce(wp.orders, 0) AS orders,
-        coalesce(wp.purchase_days, 0) AS purchase_days, wp.last_purchase_date,
+        coalesce(wp.purchase_days, 0) AS purchase_days, wp.first_purchase_date, wp.last_purchase_date,
         (wp.units IS NOT NULL)::INTEGER AS bought
     FROM pairs p
     JOIN weeks w ON w.week_start >= p.first_week
@@ -114,7 +114,7 @@ pairs AS (
         max(CASE WHEN bought = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING)
             AS last_bought_week,
         max(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS last_date,
-        min(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS first_date,
+        min(first_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS first_date,
         sum(purchase_days) OVER (w ROWS UNBOUNDED PRECEDING) AS days_total,
         bought AS bought_w1,
         lag(bought, 1, 0) OVER w AS bought_lag1,
@@ -257,9 +257,9 @@ SELECT k.customer_id, k.product_id, k.week_start,
     k.weeks_since_last, k.weeks_since_first,
     k.bought_w1, k.bought_w2, k.bought_w4, k.bought_w8, k.bought_w12, k.bought_w26, k.bought_total,
     k.units_w4, k.units_w12, k.orders_w4, k.mean_units, k.mean_gap_weeks,
-    k.weeks_since_last / k.mean_gap_weeks AS gap_ratio,
+    k.weeks_since_last / nullif(k.mean_gap_weeks, 0) AS gap_ratio,
     k.bought_lag1, k.bought_lag2, k.bought_lag3, k.days_since_last, k.mean_gap_days,
-    k.days_since_last / k.mean_gap_days AS day_gap_ratio,
+    k.days_since_last / nullif(k.mean_gap_days, 0) AS day_gap_ratio,
     cf.cust_days_since_last, cf.cust_order_days_per_week,
     k.bought_w8 / greatest(cf.cust_active_w8, 1) AS pair_share_w8,
     k.bought_total / greatest(cf.cust_active_total, 1) AS pair_share_total,

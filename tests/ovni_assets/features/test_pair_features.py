@@ -178,3 +178,14 @@ def test_label_matches_next_week_purchases():
            WHERE f.label IS NOT NULL AND f.label <> (w.units IS NOT NULL)"""
     ).fetchall()[0][0]
     assert mismatches == 0
+
+
+def test_ratios_are_finite_when_a_pair_is_bought_twice_in_its_only_week():
+    purchases = [(1, 10, week(0), 1.0), (1, 10, week(0) + timedelta(days=3), 1.0), (1, 11, week(1), 1.0)]
+    con = make_warehouse(purchases)
+    r = row(con, 1, 10, week(1))
+    assert r["mean_gap_days"] == pytest.approx(3.0)  # two purchase days, three days apart
+    infinite = con.execute(
+        "SELECT count(*) FROM pair_features WHERE isinf(day_gap_ratio) OR isinf(gap_ratio)"
+    ).fetchall()[0][0]
+    assert infinite == 0
