@@ -162,8 +162,9 @@ def services(settings: OvniSettings) -> list[Service]:
             f"{api_url}/docs",
             settings.api_port,
             "OVNI_API_PORT",
-            _http_ok(f"{api_url}/health"),
-            120.0,
+            # With a published snapshot, wait until the API serves it (the page then has predictions).
+            _http_ok(f"{api_url}/ready" if settings.serving_path.exists() else f"{api_url}/health"),
+            180.0,
         ),
         Service(
             "ui",

@@ -473,9 +473,19 @@ def test_compose_services_work_together(compose_stack, tmp_path: Path):
     experiments = httpx.post(f"{mlflow}/api/2.0/mlflow/experiments/search", json={"max_results": 100})
     experiment_ids = [e["experiment_id"] for e in experiments.json()["experiments"]]
     runs = httpx.post(f"{mlflow}/api/2.0/mlflow/runs/search", json={"experiment_ids": experiment_ids})
-    statuses = [run["info"]["status"] for run in runs.json().get("runs", [])]
-    assert "FINISHED" in statuses, statuses
+    finished = [run["info"] for run in runs.json().get("runs", []) if run["info"]["status"] == "FINISHED"]
+    assert finished, runs.json()
     assert postgres.query("mlflow", "SELECT count(*) FROM runs WHERE status = 'FINISHED'")[0][0] >= 1
+    # Containers share no filesystem: a model logged to a plain path must sit on a volume that both the
+    # MLflow server (to show it) and the API (to load it) mount; proxied artifacts go through the server.
+    for info in finished:
+        uri = info["artifact_uri"]
+        if uri.startswith("file://"):
+            for reader in ("mlflow", "api"):
+                mounted = [str(local) for _, local in topology.path_map(reader)]
+                assert any(uri.removeprefix("file://").startswith(m) for m in mounted), (reader, uri)
+        else:
+            assert uri.startswith("mlflow-artifacts:"), uri
 
     # The API serves the published predictions; the UI answers.
     deadline = time.monotonic() + 120

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -73,6 +75,30 @@ def test_first_start_generates_demo_data_and_runs_the_pipeline_only_when_needed(
 
     ovni_home.serving_path.write_bytes(b"published snapshot")
     assert stack.first_start_steps(get_settings()) == []
+
+
+def test_the_api_counts_as_up_only_once_it_serves_a_published_snapshot(ovni_home, monkeypatch):
+    class AliveButLoading(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), AliveButLoading) as api:
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        monkeypatch.setenv("OVNI_API_PORT", str(api.server_address[1]))
+
+        def api_is_ready() -> bool:
+            (service,) = [s for s in stack.services(get_settings()) if s.name == "api"]
+            with httpx.Client(trust_env=False) as client:
+                return service.is_ready(client)
+
+        assert api_is_ready(), "no snapshot yet: a live API is enough"
+        ovni_home.serving_path.write_bytes(b"published snapshot")
+        assert not api_is_ready(), "a snapshot exists: wait until the API serves it"
+        api.shutdown()
 
 
 def test_a_failed_demo_generation_stops_ovni_up(ovni_home, monkeypatch):
