@@ -1,7 +1,8 @@
 """The serving bundle and the store that swaps it.
 
-A `ServingBundle` is immutable: one champion version, one snapshot, and the champion's probabilities for every
-candidate row of the snapshot, indexed for O(1) lookup. It is built off the request path (the background
+A `ServingBundle` is immutable (apart from memo caches of answers computed from it): one champion version,
+one snapshot, and the champion's probabilities for every candidate row of the snapshot, indexed for O(1)
+lookup. It is built off the request path (the background
 poller or `POST /admin/reload`) and published with one assignment, so a request sees either the old bundle or
 the new one, never a mix, and never none once one has loaded. A failed load keeps the old bundle and records
 the error, which `/ready` shows.
@@ -14,7 +15,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -41,7 +41,6 @@ class ServingBundle:
     customer_ranking: dict[int, np.ndarray]  # row indices of each customer, best probability first
     feature_values: dict[str, np.ndarray]  # model feature columns of snapshot.features, as arrays
     cold_start: ColdStart
-    built_at: str
     cold_cache: dict[tuple[int, int], float] = field(default_factory=dict, compare=False)
     recommendation_cache: dict[tuple[int, int, str], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False
@@ -126,7 +125,6 @@ def build_bundle(champion: ChampionModel, snapshot: Snapshot) -> ServingBundle:
         customer_ranking=customer_ranking,
         feature_values={name: frame[name].to_numpy() for name in champion.feature_names},
         cold_start=ColdStart.from_snapshot(snapshot, champion),
-        built_at=datetime.now(tz=UTC).isoformat(),
     )
 
 
