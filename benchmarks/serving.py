@@ -308,7 +308,7 @@ def main() -> int:
         )
 
     report(results, seconds)
-    shutil.rmtree(work_dir / "models", ignore_errors=True)
+    shutil.rmtree(work_dir, ignore_errors=True)  # kept only when a step failed (server logs are there)
     return 0
 
 
