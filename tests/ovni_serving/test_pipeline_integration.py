@@ -123,11 +123,14 @@ def test_a_pipeline_run_and_a_promotion_while_serving_fail_no_request(pipeline_h
     ):
         load.first_seen(lambda o: o.model_version == str(before), timeout=60)
         run = ovni(pipeline_home, "run", "--retrain")
-        assert run.returncode == 0, run.stderr  # a pipeline run succeeds while the API serves
+        assert run.returncode == 0, run.stdout + run.stderr  # a pipeline run succeeds while the API serves
 
-        versions = [v.version for v in client.search_model_versions(f"name = '{MODEL_NAME}'")]
-        champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version
-        target = next(v for v in sorted(versions, key=int, reverse=True) if v != champion)
+        registry = MlflowClient(tracking_uri=f"sqlite:///{pipeline_home / 'mlflow.db'}")
+        versions = sorted(int(v.version) for v in registry.search_model_versions(f"name='{MODEL_NAME}'"))
+        champion = int(registry.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version)
+        others = [v for v in versions if v != champion]
+        assert others, f"one version only after a forced retrain: {versions}\n{run.stdout}"
+        target = others[-1]  # the new challenger, or the old champion when the challenger won
         promoted = ovni(pipeline_home, "promote", str(target), timeout=300)
         assert promoted.returncode == 0, promoted.stderr
         promoted_at = time.monotonic()  # the alias moved at the latest now (the CLI starts slowly)
