@@ -8,7 +8,8 @@
   the decision threshold is half the best validation F1 (`decision_threshold`); the final model is refit on
   all labelled weeks (at most `MAX_TRAIN_WEEKS`).
 - Row cap for large data: at most `MAX_TRAIN_WEEKS` weeks; when they hold more than `MAX_TRAIN_ROWS` rows,
-  negatives are sampled by a deterministic hash of the row key and weighted by 1 / rate, positives all kept.
+  rows are sampled by a deterministic hash of the row key and weighted by 1 / rate: negatives first,
+  positives only when they alone would fill more than half the cap (at 100× data).
 """
 
 from __future__ import annotations
@@ -147,23 +148,29 @@ def actual_purchases(con: duckdb.DuckDBPyConnection, weeks: list[date]) -> dict[
 
 
 def load_rows(con: duckdb.DuckDBPyConnection, weeks: list[date], max_rows: int | None = None) -> TrainingData:
-    """Labelled rows of `weeks`; negatives sampled (deterministically) to stay under `max_rows`."""
+    """Labelled rows of `weeks`, sampled (deterministically) to stay under `max_rows`.
+
+    Negatives are sampled first; positives only when they alone would fill more than half the cap. Each
+    kept row weighs 1 / its class's sampling rate, so weighted counts match the full data.
+    """
     week_list = list(weeks)
-    counts = con.execute(
+    total, positives = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE label) FROM pair_features "
         "WHERE label IS NOT NULL AND week_start IN (SELECT unnest(?::DATE[]))",
         [week_list],
     ).fetchall()[0]
-    total, positives = counts
-    rate = 1.0
-    if max_rows is not None and total > max_rows and total > positives:
-        rate = max((max_rows - positives) / (total - positives), 0.01)
+    positive_rate = negative_rate = 1.0
+    if max_rows is not None and total > max_rows:
+        positive_rate = min(1.0, max_rows / 2 / max(positives, 1))
+        negative_rate = max((max_rows - positives * positive_rate) / max(total - positives, 1), 0.001)
+    keep_positive, keep_negative = int(positive_rate * 1_000_000), int(negative_rate * 1_000_000)
     frame = con.execute(
         f"""SELECT customer_id, product_id, week_start, {", ".join(FEATURE_COLUMNS)}, label,
-                   CASE WHEN label THEN 1.0 ELSE {1.0 / rate} END AS weight
+                   CASE WHEN label THEN {1.0 / positive_rate} ELSE {1.0 / negative_rate} END AS weight
             FROM pair_features
             WHERE label IS NOT NULL AND week_start IN (SELECT unnest(?::DATE[]))
-              AND (label OR hash(customer_id, product_id, week_start) % 1000000 < {int(rate * 1_000_000)})
+              AND hash(customer_id, product_id, week_start) % 1000000
+                  < CASE WHEN label THEN {keep_positive} ELSE {keep_negative} END
             ORDER BY week_start, customer_id, product_id""",
         [week_list],
     ).df()

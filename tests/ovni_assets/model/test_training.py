@@ -116,3 +116,18 @@ def test_training_refuses_too_few_weeks(small_warehouse):
     first = training.labelled_weeks(con)[0]
     with pytest.raises(ValueError, match="labelled weeks"):
         training.train_purchase_model(con, hpo_seconds=0.1, until=first + timedelta(days=21))
+
+
+def test_row_cap_samples_positives_too_when_they_alone_would_fill_it(small_warehouse):
+    con = duckdb.connect(str(small_warehouse), read_only=True)
+    weeks = training.labelled_weeks(con)
+    total, positives = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE label) FROM pair_features WHERE label IS NOT NULL "
+        "AND week_start IN (SELECT unnest(?::DATE[]))",
+        [weeks],
+    ).fetchall()[0]
+    frame = training.load_rows(con, weeks, max_rows=positives).frame
+    assert frame["label"].sum() == pytest.approx(positives / 2, rel=0.1)
+    assert len(frame) == pytest.approx(positives, rel=0.1)
+    assert frame["weight"].sum() == pytest.approx(total, rel=0.1)
+    assert frame.loc[frame["label"], "weight"].sum() == pytest.approx(positives, rel=0.1)
