@@ -41,8 +41,10 @@ def _weeks(n: int, lang: Lang) -> str:
     return "1 week" if n == 1 else f"{n} weeks"
 
 
-def _rounded(value: float) -> str:
-    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+def _rounded(value: float, lang: Lang) -> str:
+    """Whole weeks when within 0.05 of one, else one decimal with the language's separator (1,5 / 1.5)."""
+    text = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+    return text.replace(".", ",") if lang == "es" else text
 
 
 def _never_bought(features: Mapping[str, Any], lang: Lang) -> str:
@@ -87,16 +89,13 @@ def _history(features: Mapping[str, Any], lang: Lang) -> list[str]:
     ratio = _number(features.get("gap_ratio"))
     if gap is not None and gap > 0:
         due = ratio is not None and ratio >= DUE_RATIO
-        weekly = _rounded(gap) == "1"
+        every = _rounded(gap, lang)
+        weekly = every == "1"
         if lang == "es":
-            rhythm = (
-                "suele comprarlo cada semana" if weekly else f"suele comprarlo cada {_rounded(gap)} semanas"
-            )
+            rhythm = "suele comprarlo cada semana" if weekly else f"suele comprarlo cada {every} semanas"
             found.append(rhythm + ("; ya le toca" if due and not weekly else ""))
         else:
-            rhythm = (
-                "usually buys it every week" if weekly else f"usually buys it every {_rounded(gap)} weeks"
-            )
+            rhythm = "usually buys it every week" if weekly else f"usually buys it every {every} weeks"
             found.append(rhythm + ("; it is due" if due and not weekly else ""))
     return found
 

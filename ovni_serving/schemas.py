@@ -180,6 +180,123 @@ class ProductOut(BaseModel):
     predicted_buyers: int = Field(description="Of those, how many will_buy.")
 
 
+class CustomerListItem(BaseModel):
+    customer_id: int
+    customer_type: str | None
+    num_deliver_per_week: float | None = Field(description="Deliveries per week.")
+    attributes: dict[str, Scalar] = Field(description="The customer's row in the snapshot.")
+
+
+class CustomersPage(BaseModel):
+    total: int = Field(description="Customers matching the filters.")
+    limit: int
+    offset: int
+    items: list[CustomerListItem]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 1,
+                    "limit": 100,
+                    "offset": 0,
+                    "items": [
+                        {
+                            "customer_id": 7,
+                            "customer_type": "ABARROTES",
+                            "num_deliver_per_week": 2.0,
+                            "attributes": {
+                                "customer_id": 7,
+                                "region_id": 1,
+                                "zone_id": 3,
+                                "customer_type": "ABARROTES",
+                                "num_deliver_per_week": 2.0,
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class ProductListItem(BaseModel):
+    product_id: int
+    segment: str | None
+    brand: str | None
+    attributes: dict[str, Scalar] = Field(description="The product's row in the snapshot.")
+
+
+class ProductsPage(BaseModel):
+    total: int = Field(description="Products matching the filters.")
+    limit: int
+    offset: int
+    items: list[ProductListItem]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 1,
+                    "limit": 100,
+                    "offset": 0,
+                    "items": [
+                        {
+                            "product_id": 101,
+                            "segment": "PREMIUM",
+                            "brand": "Brand 1",
+                            "attributes": {
+                                "product_id": 101,
+                                "brand": "Brand 1",
+                                "segment": "PREMIUM",
+                                "size": 1.5,
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class ModelVersionRow(BaseModel):
+    model_version: str
+    run_id: str | None
+    trained_at: str | None
+    val_f1: float | None
+    val_precision: float | None
+    val_recall: float | None
+    threshold: float | None
+    training_snapshot_id: str | None
+    is_champion: bool
+
+
+class ModelVersionsOut(BaseModel):
+    items: list[ModelVersionRow] = Field(description="Registered versions, newest first.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "model_version": "3",
+                            "run_id": "5f0c9a1e2b3d4c5e6f708192a3b4c5d6",
+                            "trained_at": "2024-10-06T21:40:00",
+                            "val_f1": 0.61,
+                            "val_precision": 0.58,
+                            "val_recall": 0.65,
+                            "threshold": 0.35,
+                            "training_snapshot_id": "snap-20241006",
+                            "is_champion": True,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+
 class DriftFeature(BaseModel):
     feature: str
     kind: str | None

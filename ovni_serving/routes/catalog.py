@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -12,17 +13,25 @@ from ovni_serving.deps import BundleDep
 from ovni_serving.schemas import (
     ID_MAX,
     MAX_PAGE,
+    CustomerListItem,
     CustomerOut,
+    CustomersPage,
     EntityId,
     ErrorOut,
     PredictionRow,
     PredictionsPage,
+    ProductListItem,
     ProductOut,
+    ProductsPage,
 )
 from ovni_serving.snapshot import records
 
 router = APIRouter(tags=["catalog"])
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+LIST_ERRORS = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}.")]
+Offset = Annotated[int, Query(ge=0, le=ID_MAX, description="Rows to skip.")]
+SHOWN_CHOICES = 20
 
 
 @router.get(
@@ -58,6 +67,109 @@ async def predictions(
         limit=limit,
         offset=offset,
         items=[PredictionRow(**row) for row in records(page)],
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _same(value: Any, wanted: str) -> bool:
+    return value is not None and str(value).casefold() == wanted.casefold()
+
+
+def _filtered(rows: Iterable[dict[str, Any]], **wanted: str | None) -> list[dict[str, Any]]:
+    """Rows whose columns equal the wanted values (case-insensitive); a value no row has is a 422 that
+    names the values the snapshot has."""
+    rows = list(rows)
+    for column, value in wanted.items():
+        if value is None:
+            continue
+        if not any(_same(r.get(column), value) for r in rows):
+            known = sorted({str(r[column]) for r in rows if r.get(column) is not None})
+            shown = ", ".join(known[:SHOWN_CHOICES]) + (", ..." if len(known) > SHOWN_CHOICES else "")
+            raise HTTPException(
+                status_code=422, detail=f"unknown {column} {value!r}; the snapshot has: {shown or 'none'}"
+            )
+    return [r for r in rows if all(value is None or _same(r.get(c), value) for c, value in wanted.items())]
+
+
+def _contains(row: dict[str, Any], text: str) -> bool:
+    """Whether any text attribute of the row, or its id, contains `text` (case-insensitive)."""
+    needle = text.casefold()
+    return any(needle in str(value).casefold() for value in row.values() if isinstance(value, str | int))
+
+
+@router.get(
+    "/customers",
+    response_model=CustomersPage,
+    summary="Customers of the served snapshot, filtered and paged (by customer_id)",
+    responses=LIST_ERRORS,
+)
+async def customers(
+    bundle: BundleDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    customer_type: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Exact type, any case (e.g. ABARROTES).")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Text in the id or any text attribute, any case."),
+    ] = None,
+) -> CustomersPage:
+    rows = _filtered(bundle.snapshot.customers.values(), customer_type=customer_type)
+    if q is not None:
+        rows = [r for r in rows if _contains(r, q)]
+    return CustomersPage(
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+        items=[
+            CustomerListItem(
+                customer_id=int(r["customer_id"]),
+                customer_type=_text(r.get("customer_type")),
+                num_deliver_per_week=_number(r.get("num_deliver_per_week")),
+                attributes=r,
+            )
+            for r in rows[offset : offset + limit]
+        ],
+    )
+
+
+@router.get(
+    "/products",
+    response_model=ProductsPage,
+    summary="Products of the served snapshot, filtered and paged (by product_id)",
+    responses=LIST_ERRORS,
+)
+async def products(
+    bundle: BundleDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    segment: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Exact, any case.")
+    ] = None,
+    brand: Annotated[str | None, Query(min_length=1, max_length=100, description="Exact, any case.")] = None,
+) -> ProductsPage:
+    rows = _filtered(bundle.snapshot.products.values(), segment=segment, brand=brand)
+    return ProductsPage(
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+        items=[
+            ProductListItem(
+                product_id=int(r["product_id"]),
+                segment=_text(r.get("segment")),
+                brand=_text(r.get("brand")),
+                attributes=r,
+            )
+            for r in rows[offset : offset + limit]
+        ],
     )
 
 

@@ -6,7 +6,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from ovni_serving.deps import BundleDep
-from ovni_serving.schemas import DriftFeature, DriftOut, ErrorOut, QualityOut, QualityRow
+from ovni_serving.schemas import (
+    DriftFeature,
+    DriftOut,
+    ErrorOut,
+    ModelVersionRow,
+    ModelVersionsOut,
+    QualityOut,
+    QualityRow,
+)
 
 router = APIRouter(tags=["monitoring"])
 
@@ -55,6 +63,38 @@ async def quality(bundle: BundleDep) -> QualityOut:
     ]
     rows.sort(key=lambda r: r.week_start or "", reverse=True)
     return QualityOut(items=rows)
+
+
+@router.get(
+    "/model/versions",
+    response_model=ModelVersionsOut,
+    summary="Registered model versions with their validation metrics, newest first",
+    responses={503: {"model": ErrorOut}},
+)
+async def model_versions(bundle: BundleDep) -> ModelVersionsOut:
+    """The snapshot's `model_versions` rows (as the registry was when the snapshot was published)."""
+    rows = [
+        ModelVersionRow(
+            model_version=str(r.get("model_version")),
+            run_id=_text(r.get("run_id")),
+            trained_at=_text(r.get("trained_at")),
+            val_f1=r.get("val_f1"),
+            val_precision=r.get("val_precision"),
+            val_recall=r.get("val_recall"),
+            threshold=r.get("threshold"),
+            training_snapshot_id=_text(r.get("training_snapshot_id")),
+            is_champion=bool(r.get("is_champion")),
+        )
+        for r in bundle.snapshot.model_versions
+    ]
+    rows.sort(key=_training_order, reverse=True)
+    return ModelVersionsOut(items=rows)
+
+
+def _training_order(row: ModelVersionRow) -> tuple[str, int]:
+    """(trained_at, version number): sorted in reverse, newest first and versions without a date last."""
+    version = row.model_version
+    return (row.trained_at or "", int(version) if version.isdigit() else -1)
 
 
 @router.get(

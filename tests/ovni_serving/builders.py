@@ -224,7 +224,9 @@ def _ensure_registered_model(client) -> None:
 def load_version(settings: OvniSettings, version: str):
     import mlflow.sklearn
 
+    # Both URIs: register_version leaves the registry URI of the last home it wrote to.
     mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
     return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
 
 

@@ -47,7 +47,16 @@ def test_ready_is_503_with_reasons_until_a_model_and_snapshot_exist(new_home):
         assert body["status"] == "loading" and body["model_version"] is None
         assert "no serving snapshot" in body["errors"]["snapshot"]
         assert "ovni-purchase@champion" in body["errors"]["registry"]
-        for path in ("/model", "/drift", "/quality", "/predictions", "/customers/1/recommendations"):
+        for path in (
+            "/model",
+            "/model/versions",
+            "/drift",
+            "/quality",
+            "/predictions",
+            "/customers",
+            "/products",
+            "/customers/1/recommendations",
+        ):
             not_ready = client.get(path)
             assert not_ready.status_code == 503, path
             assert "GET /ready" in not_ready.json()["detail"]
@@ -297,11 +306,15 @@ def test_recommendation_reasons_speak_spanish_or_english(client, served):
     assert es[:3] == [
         "compró en 3 de las últimas 4 semanas",
         "última compra la semana pasada",
-        f"suele comprarlo cada {gap} semanas",
+        f"suele comprarlo cada {gap.replace('.', ',')} semanas",
     ]
     assert es[3].startswith("probabilidad ") and "umbral del modelo (40%)" in es[3]
     en = recommendation_of(client, customer_id, product_id, "en")["reasons"]
-    assert en[:2] == ["bought in 3 of the last 4 weeks", "last purchase last week"]
+    assert en[:3] == [
+        "bought in 3 of the last 4 weeks",
+        "last purchase last week",
+        f"usually buys it every {gap} weeks",
+    ]
     assert en[3].startswith("probability ") and "threshold (40%)" in en[3]
 
 
@@ -492,12 +505,47 @@ def test_pair_features_round_trip_through_predict_features(client, served):
             [
                 "compró en 2 de las últimas 8 semanas",
                 "última compra hace 5 semanas",
-                "suele comprarlo cada 3.5 semanas; ya le toca",
+                "suele comprarlo cada 3,5 semanas; ya le toca",
             ],
             [
                 "bought in 2 of the last 8 weeks",
                 "last purchase 5 weeks ago",
                 "usually buys it every 3.5 weeks; it is due",
+            ],
+        ),
+        (
+            {"bought_w4": 1, "weeks_since_last": 1, "mean_gap_weeks": 2.0, "gap_ratio": 1.0},
+            [
+                "compró en 1 de las últimas 4 semanas",
+                "última compra hace 2 semanas",
+                "suele comprarlo cada 2 semanas; ya le toca",
+            ],
+            [
+                "bought in 1 of the last 4 weeks",
+                "last purchase 2 weeks ago",
+                "usually buys it every 2 weeks; it is due",
+            ],
+        ),
+        (
+            {"bought_w4": 3, "weeks_since_last": 0, "mean_gap_weeks": 1.04, "gap_ratio": 0.9},
+            [
+                "compró en 3 de las últimas 4 semanas",
+                "última compra la semana pasada",
+                "suele comprarlo cada semana",
+            ],
+            ["bought in 3 of the last 4 weeks", "last purchase last week", "usually buys it every week"],
+        ),
+        (
+            {"bought_w4": 2, "weeks_since_last": 1, "mean_gap_weeks": 1.12, "gap_ratio": 0.5},
+            [
+                "compró en 2 de las últimas 4 semanas",
+                "última compra hace 2 semanas",
+                "suele comprarlo cada 1,1 semanas",
+            ],
+            [
+                "bought in 2 of the last 4 weeks",
+                "last purchase 2 weeks ago",
+                "usually buys it every 1.1 weeks",
             ],
         ),
         (
