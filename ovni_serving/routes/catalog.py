@@ -98,10 +98,11 @@ def _filtered(rows: Iterable[dict[str, Any]], **wanted: str | None) -> list[dict
     return [r for r in rows if all(value is None or _same(r.get(c), value) for c, value in wanted.items())]
 
 
-def _contains(row: dict[str, Any], text: str) -> bool:
-    """Whether any text attribute of the row, or its id, contains `text` (case-insensitive)."""
+def _contains(row: dict[str, Any], id_column: str, text: str) -> bool:
+    """Whether the row's id or any of its text attributes contains `text` (case-insensitive)."""
     needle = text.casefold()
-    return any(needle in str(value).casefold() for value in row.values() if isinstance(value, str | int))
+    texts = [str(row[id_column]), *(value for value in row.values() if isinstance(value, str))]
+    return any(needle in value.casefold() for value in texts)
 
 
 @router.get(
@@ -124,7 +125,7 @@ async def customers(
 ) -> CustomersPage:
     rows = _filtered(bundle.snapshot.customers.values(), customer_type=customer_type)
     if q is not None:
-        rows = [r for r in rows if _contains(r, q)]
+        rows = [r for r in rows if _contains(r, "customer_id", q)]
     return CustomersPage(
         total=len(rows),
         limit=limit,

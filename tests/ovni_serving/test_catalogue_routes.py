@@ -57,6 +57,10 @@ def test_customers_filter_by_type_in_any_case_and_by_text(client, served):
     assert [c["customer_id"] for c in by_text["items"]] == expected
     by_id = client.get("/customers", params={"q": "12"}).json()
     assert [c["customer_id"] for c in by_id["items"]] == [12]
+    by_digit = client.get("/customers", params={"q": "1"}).json()  # region_id = 1 is not text: not matched
+    assert [c["customer_id"] for c in by_digit["items"]] == [
+        c for c in customers["customer_id"] if "1" in str(c)
+    ]
     nothing = client.get("/customers", params={"q": "no such customer"}).json()
     assert nothing == {"total": 0, "limit": 100, "offset": 0, "items": []}
 
