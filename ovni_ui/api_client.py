@@ -119,6 +119,18 @@ class OvniApiClient:
         )
 
     # --- catalogue -----------------------------------------------------------------------------------------
+    def customers(
+        self, limit: int = 1000, offset: int = 0, customer_type: str | None = None, q: str | None = None
+    ) -> dict:
+        """One page of the snapshot's customers: `{total, limit, offset, items}`."""
+        return self._get("/customers", limit=limit, offset=offset, customer_type=customer_type, q=q)
+
+    def products(
+        self, limit: int = 1000, offset: int = 0, segment: str | None = None, brand: str | None = None
+    ) -> dict:
+        """One page of the snapshot's products: `{total, limit, offset, items}`."""
+        return self._get("/products", limit=limit, offset=offset, segment=segment, brand=brand)
+
     def customer(self, customer_id: int) -> dict:
         return self._get(f"/customers/{int(customer_id)}")
 
@@ -128,6 +140,10 @@ class OvniApiClient:
     # --- monitoring ----------------------------------------------------------------------------------------
     def drift(self) -> dict:
         return self._get("/drift")
+
+    def model_versions(self) -> list[dict]:
+        """Registered model versions with their validation metrics, newest first."""
+        return self._get("/model/versions")["items"]
 
     def quality(self) -> list[dict]:
         """Realized quality of past batches, newest week first."""

@@ -52,11 +52,14 @@ EXPLORE_COLUMNS = (
 VERSION_COLUMNS = (
     "col_version",
     "col_champion",
-    "col_weeks_served",
-    "col_realized_f1",
     "col_trained_at",
     "col_val_f1",
+    "col_val_precision",
+    "col_val_recall",
     "col_threshold",
+    "col_training_snapshot",
+    "col_weeks_served",
+    "col_realized_f1",
 )
 PROBABILITY_BINS = 10
 DRIFT_CHART_FEATURES = 15
@@ -329,7 +332,7 @@ class OvniPage:
             f'<p class="product-detail">{escape(tr("training_snapshot"))}: {snapshot_id}</p></div>'
         )
         quality_rows = [q for q in self.api.quality() if q.get("f1") is not None]
-        versions = self._versions(model, quality_rows)
+        versions = self._versions(quality_rows)
         quality = pd.DataFrame(
             {
                 tr("col_week"): pd.to_datetime([q["week_start"] for q in quality_rows]),
@@ -373,35 +376,34 @@ class OvniPage:
             message = views.banner("info", tr("quality_empty"))
         return message, card, versions, quality_value, drift_note, drift_frame if features else None
 
-    def _versions(self, model: dict, quality_rows: list[dict]) -> pd.DataFrame:
-        """Versions that made predictions (weeks served, realized F1) and the champion's training facts."""
+    def _versions(self, quality_rows: list[dict]) -> pd.DataFrame:
+        """Every registered version (GET /model/versions, newest first) with the realized F1 of its weeks."""
         tr = self.tr
-        served: dict[str, list[float]] = {}
+        realized: dict[str, list[float]] = {}
         for row in quality_rows:
-            served.setdefault(str(row.get("model_version") or "?"), []).append(float(row["f1"]))
-        served.setdefault(str(model["version"]), [])
-        champion = str(model["version"])
-        metrics = model.get("metrics") or {}
+            realized.setdefault(str(row.get("model_version")), []).append(float(row["f1"]))
+
+        def rounded(value: Any) -> float | None:
+            return None if value is None else round(float(value), 3)
+
         rows = []
-        for version in sorted(served, key=lambda v: (not v.isdigit(), -int(v) if v.isdigit() else 0, v)):
-            is_champion = version == champion
-            f1s = served[version]
+        for version in self.api.model_versions():
+            f1s = realized.get(str(version["model_version"]), [])
             rows.append(
                 {
-                    tr("col_version"): f"v{version}",
-                    tr("col_champion"): "★" if is_champion else "",
+                    tr("col_version"): f"v{version['model_version']}",
+                    tr("col_champion"): "★" if version.get("is_champion") else "",
+                    tr("col_trained_at"): str(version.get("trained_at") or "")[:16].replace("T", " "),
+                    tr("col_val_f1"): rounded(version.get("val_f1")),
+                    tr("col_val_precision"): rounded(version.get("val_precision")),
+                    tr("col_val_recall"): rounded(version.get("val_recall")),
+                    tr("col_threshold"): rounded(version.get("threshold")),
+                    tr("col_training_snapshot"): version.get("training_snapshot_id") or "",
                     tr("col_weeks_served"): len(f1s),
                     tr("col_realized_f1"): round(sum(f1s) / len(f1s), 3) if f1s else None,
-                    tr("col_trained_at"): str(model.get("trained_at") or "")[:16].replace("T", " ")
-                    if is_champion
-                    else "",
-                    tr("col_val_f1"): round(float(metrics["val_f1"]), 3)
-                    if is_champion and metrics.get("val_f1") is not None
-                    else None,
-                    tr("col_threshold"): round(float(model["threshold"]), 3) if is_champion else None,
                 }
             )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=[tr(key) for key in VERSION_COLUMNS])
 
 
 def build_app(

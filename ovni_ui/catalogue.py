@@ -1,15 +1,15 @@
 """Customers, products and prediction batches as the pickers and the explorer need them, cached per snapshot.
 
-The API lists predictions (paged) and answers one customer or one product at a time; the catalogue is the
-customers and products of the served week's batch, read once per published snapshot (its `/ready` identity)
-and shared by every handler of the page.
+The catalogue is the snapshot's customers and products (`GET /customers`, `GET /products`, read when the
+page loads) and the prediction batch of each week the explorer opens (`GET /predictions`, read on first use),
+each in pages of 1000: a few requests, once per published snapshot (its `/ready` identity), shared by every
+handler of the page.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,13 +17,12 @@ import pandas as pd
 from ovni_ui.api_client import OvniApiClient
 
 PAGE_SIZE = 1000  # the API's largest page
-FETCH_WORKERS = 8
 ProgressFn = Callable[[float, str], None]
 
 
 @dataclass
 class Catalogue:
-    """One snapshot's served week, its batch, and the attributes of the customers and products in it."""
+    """One snapshot's served week, its customers and products, and the batches of the weeks opened so far."""
 
     identity: tuple[str, str, str]  # (model_version, week_start, snapshot_created_at)
     model_version: str
@@ -50,6 +49,19 @@ def fetch_batch(
     return pd.DataFrame(rows, columns=columns)
 
 
+def fetch_all(list_page: Callable[..., dict], key: str) -> dict[int, dict]:
+    """Every item of a paged list endpoint (`api.customers`, `api.products`) as {id: attributes}."""
+    found: dict[int, dict] = {}
+    offset = 0
+    while True:
+        page = list_page(limit=PAGE_SIZE, offset=offset)
+        for item in page["items"]:
+            found[int(item[key])] = item["attributes"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= int(page["total"]):
+            return found
+
+
 class CatalogueCache:
     """Builds the catalogue on first use and again whenever `/ready` reports another snapshot or model."""
 
@@ -68,9 +80,10 @@ class CatalogueCache:
         with self._lock:
             if self._current is None or self._current.identity != identity:
                 catalogue = Catalogue(identity, identity[0], identity[1])
-                batch = fetch_batch(self.api, catalogue.week_start, progress, desc)
-                catalogue.batches[catalogue.week_start] = batch
-                self._complete(catalogue, batch, progress, desc)
+                catalogue.customers = fetch_all(self.api.customers, "customer_id")
+                if progress is not None:
+                    progress(0.5, desc)
+                catalogue.products = fetch_all(self.api.products, "product_id")
                 self._current = catalogue
             return self._current
 
@@ -82,7 +95,6 @@ class CatalogueCache:
             if batch is None:
                 batch = fetch_batch(self.api, week_start, progress, desc)
                 catalogue.batches[week_start] = batch
-            self._complete(catalogue, batch, progress, desc)
         joined = batch.copy()
         joined["customer_type"] = joined["customer_id"].map(
             lambda c: catalogue.customers.get(int(c), {}).get("customer_type")
@@ -92,21 +104,3 @@ class CatalogueCache:
         )
         joined["brand"] = joined["product_id"].map(lambda p: catalogue.products.get(int(p), {}).get("brand"))
         return joined
-
-    def _complete(
-        self, catalogue: Catalogue, batch: pd.DataFrame, progress: ProgressFn | None, desc: str
-    ) -> None:
-        """Fetch the attributes of the batch's customers and products not known yet (a few at a time)."""
-        missing_customers = sorted(set(batch["customer_id"].astype(int)) - set(catalogue.customers))
-        missing_products = sorted(set(batch["product_id"].astype(int)) - set(catalogue.products))
-        if not missing_customers and not missing_products:
-            return
-        with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-            customers = pool.map(lambda c: self.api.customer(c)["attributes"], missing_customers)
-            products = pool.map(lambda p: self.api.product(p)["attributes"], missing_products)
-            for customer_id, attributes in zip(missing_customers, customers, strict=True):
-                catalogue.customers[customer_id] = attributes
-            if progress is not None:
-                progress(0.9, desc)
-            for product_id, attributes in zip(missing_products, products, strict=True):
-                catalogue.products[product_id] = attributes

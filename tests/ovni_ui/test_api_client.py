@@ -69,3 +69,12 @@ def test_the_real_api_answers_and_refusals_carry_its_detail(api_server):
     with pytest.raises(ApiRequestError) as invalid:
         client.recommendations(1, 0, "es")
     assert invalid.value.status_code == 422
+    with pytest.raises(ApiRequestError, match="unknown customer_type 'ASTRONAUT'"):
+        client.customers(customer_type="ASTRONAUT")
+    first, second = client.customers(limit=2), client.customers(limit=2, offset=2)
+    assert first["total"] == second["total"] and len(first["items"]) == 2
+    assert first["items"][-1]["customer_id"] < second["items"][0]["customer_id"]
+    assert client.products(limit=1000)["total"] == len(client.products(limit=1000)["items"])
+    assert any(
+        v["is_champion"] and v["model_version"] == ready["model_version"] for v in client.model_versions()
+    )

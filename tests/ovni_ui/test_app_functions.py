@@ -62,9 +62,12 @@ def test_page_load_reports_the_served_model_and_lists_every_customer(client: Cli
     status, customers, *_ = client.predict(api_name="/load_page")
     version = api.get("/model").json()["version"]
     assert f"v{version}" in status and week in status
-    customer_ids = {value for _label, value in customers["choices"]}
+    customer_ids = [value for _label, value in customers["choices"]]
+    listed = api.get("/customers", params={"limit": 1000}).json()
+    assert customer_ids == [item["customer_id"] for item in listed["items"]]
+    assert len(customer_ids) == listed["total"]
     served = api.get("/predictions", params={"week_start": week, "limit": 1000}).json()
-    assert {item["customer_id"] for item in served["items"]} <= customer_ids
+    assert {item["customer_id"] for item in served["items"]} <= set(customer_ids)
 
 
 def test_recommendations_are_the_rows_the_api_returns(client: Client, api: httpx.Client, customer_id: int):
@@ -186,7 +189,12 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
     assert "ovni-banner error" not in message
     model = api.get("/model").json()
     assert f"v{model['version']}" in champion
-    assert any(row[0] == f"v{model['version']}" for row in versions["data"])
+    registered = api.get("/model/versions").json()["items"]
+    assert [row[0] for row in versions["data"]] == [f"v{v['model_version']}" for v in registered]
+    assert [row[1] for row in versions["data"]] == ["★" if v["is_champion"] else "" for v in registered]
+    assert f"v{model['version']}" in {
+        row[0] for row, v in zip(versions["data"], registered, strict=True) if v["is_champion"]
+    }
     drift_report = api.get("/drift").json()
     flagged_names = {f["feature"] for f in drift_report["features"] if f["drifted"]}
     charted = {row[0] for row in drift["data"]} if drift else set()
