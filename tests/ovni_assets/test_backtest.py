@@ -13,19 +13,20 @@ from ovni_assets.settings import get_settings
 BACKTEST_WEEKS = 8
 RULE_MEAN_F1 = 0.543  # shared/data/sodai/README.md
 # Issue 3 asks for +0.03 (0.573); the model reaches +0.02 to +0.03 (docs/model.md), so the test guards the
-# level reached, with this test's cheaper settings (retrain every 4 weeks, 5 s search), not the target.
+# level reached, with this test's cheaper settings (one training for all 8 weeks, 5 s search), not the target.
 MARGIN = 0.015
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_backtest_on_real_data_beats_the_rule(sodai_warehouse, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(sodai_warehouse.parent))
     con = load_warehouse_copy(get_settings())
-    result = run_backtest(con, BACKTEST_WEEKS, hpo_seconds=5, retrain_every=4)
+    result = run_backtest(con, BACKTEST_WEEKS, hpo_seconds=5, retrain_every=8)
     weeks = result.weeks
     assert weeks["target_week"].tolist() == [date(2024, 8, 12) + timedelta(days=7 * i) for i in range(8)]
     assert result.mean_rule_f1 == pytest.approx(RULE_MEAN_F1, abs=0.001)
-    assert weeks["trained"].tolist() == [True, False, False, False, True, False, False, False]
+    assert weeks["trained"].tolist() == [True] + [False] * 7
     assert result.mean_model_f1 >= RULE_MEAN_F1 + MARGIN, weeks.to_string()
     assert (weeks["model_f1"] > weeks["rule_f1"] - 0.01).all(), weeks.to_string()
 
