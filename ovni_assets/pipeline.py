@@ -85,15 +85,20 @@ class CycleState:
 
 
 def read_cycle_state(settings: OvniSettings) -> CycleState:
-    """Champion from the registry; target week and newest batch from the warehouse (read only)."""
+    """Champion from the registry; target week and newest batch from the warehouse (read only).
+
+    The warehouse is read under the run lock: another process's run may be writing it.
+    """
     from ovni_assets.model.registry import champion_version, client_for
-    from ovni_assets.warehouse import connect, table_exists
+    from ovni_assets.warehouse import connect, run_lock, table_exists
 
     champion = champion_version(client_for(settings)) if settings.mlflow_db_path.exists() else None
     target_week = batch_week = batch_version = None
     if settings.warehouse_path.exists():
-        con = connect(settings.warehouse_path, read_only=True)
-        try:
+        with (
+            run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds),
+            connect(settings.warehouse_path, read_only=True) as con,
+        ):
             if table_exists(con, "pair_features"):
                 target_week = con.execute("SELECT max(target_week_start) FROM pair_features").fetchall()[0][0]
             if table_exists(con, "prediction_batches"):
@@ -103,8 +108,6 @@ def read_cycle_state(settings: OvniSettings) -> CycleState:
                 ).fetchall()
                 if rows:
                     batch_week, batch_version = rows[0]
-        finally:
-            con.close()
     return CycleState(
         champion_version=str(champion.version) if champion else None,
         target_week=target_week,
@@ -123,6 +126,16 @@ def retrain_decision(settings: OvniSettings, force_retrain: bool, has_champion: 
     return decision.should_retrain, decision.reason
 
 
+def prepare_tracking_store(settings: OvniSettings) -> None:
+    """Create the MLflow store and experiment under the run lock: two processes creating the SQLite
+    store at once race on its schema migrations."""
+    from ovni_assets.model.registry import ensure_experiment
+    from ovni_assets.warehouse import run_lock
+
+    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
+        ensure_experiment(settings)
+
+
 def run_weekly_cycle(force_retrain: bool = False) -> int:
     """Ingest what is new, retrain when warranted, score next week, publish. Exit code for the CLI."""
     from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG
@@ -131,6 +144,7 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:
+        prepare_tracking_store(settings)
         execute_job("ingest_job", settings, tags={"ovni/trigger": "cli"}, quiet=True)
         state = read_cycle_state(settings)
         print(f"ovni run: ingested; newest data week {_week_before(state.target_week)}")
