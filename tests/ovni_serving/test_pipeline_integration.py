@@ -108,7 +108,8 @@ def test_the_api_serves_what_the_pipeline_published(pipeline_home):
 
 
 def test_a_pipeline_run_and_a_promotion_while_serving_fail_no_request(pipeline_home):
-    client = MlflowClient(tracking_uri=f"sqlite:///{pipeline_home / 'mlflow.db'}")
+    uri = f"sqlite:///{pipeline_home / 'mlflow.db'}"  # registry too: another test may have set the global one
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     before = client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version
     batch = snapshot(pipeline_home, "SELECT customer_id, product_id FROM latest_predictions LIMIT 1")
     pair = {"customer_id": int(batch.customer_id[0]), "product_id": int(batch.product_id[0])}
@@ -125,7 +126,7 @@ def test_a_pipeline_run_and_a_promotion_while_serving_fail_no_request(pipeline_h
         run = ovni(pipeline_home, "run", "--retrain")
         assert run.returncode == 0, run.stdout + run.stderr  # a pipeline run succeeds while the API serves
 
-        registry = MlflowClient(tracking_uri=f"sqlite:///{pipeline_home / 'mlflow.db'}")
+        registry = MlflowClient(tracking_uri=uri, registry_uri=uri)
         versions = sorted(int(v.version) for v in registry.search_model_versions(f"name='{MODEL_NAME}'"))
         champion = int(registry.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version)
         others = [v for v in versions if v != champion]

@@ -26,9 +26,9 @@ def first_pair(home) -> dict:
 
 
 def move_alias(settings: OvniSettings, version: str) -> None:
-    MlflowClient(tracking_uri=settings.tracking_uri).set_registered_model_alias(
-        MODEL_NAME, CHAMPION_ALIAS, version
-    )
+    MlflowClient(
+        tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri
+    ).set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version)
 
 
 @pytest.fixture
@@ -96,9 +96,9 @@ def test_a_broken_champion_keeps_the_old_bundle_and_shows_the_error(home):
     store = ModelStore(home.settings)
     store.refresh()
     broken = register_version(home.settings, home.world, seed=3, make_champion=False)
-    MlflowClient(tracking_uri=home.settings.tracking_uri).delete_model_version_tag(
-        MODEL_NAME, broken, "threshold"
-    )
+    MlflowClient(
+        tracking_uri=home.settings.tracking_uri, registry_uri=home.settings.tracking_uri
+    ).delete_model_version_tag(MODEL_NAME, broken, "threshold")
     move_alias(home.settings, broken)
     assert not store.refresh()
     assert store.bundle.version == home.version
@@ -128,7 +128,9 @@ def test_a_model_whose_artifacts_vanished_keeps_the_old_bundle(home):
     store.refresh()
     version = register_version(home.settings, home.world, seed=4, make_champion=False)
     source = (
-        MlflowClient(tracking_uri=home.settings.tracking_uri).get_model_version(MODEL_NAME, version).source
+        MlflowClient(tracking_uri=home.settings.tracking_uri, registry_uri=home.settings.tracking_uri)
+        .get_model_version(MODEL_NAME, version)
+        .source
     )
     model_id = source.rstrip("/").rsplit("/", 1)[-1]
     [model_file] = [f for f in home.settings.mlartifacts_dir.rglob("model.skops") if model_id in str(f)]
