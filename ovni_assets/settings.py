@@ -55,7 +55,9 @@ class OvniSettings(BaseSettings):
         default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."
     )
     ui_lang: str = Field(default="es", description="Language of the Gradio UI: es or en.")
-    demo_weeks: int = Field(default=52, description="Weeks of demo data `ovni up` generates on a first start.")
+    demo_weeks: int = Field(
+        default=52, description="Weeks of demo data `ovni up` generates on a first start."
+    )
     demo_customers: int | None = Field(
         default=None, description="Customers in the demo data (None: the generator's default)."
     )
