@@ -17,6 +17,7 @@ from datetime import date
 
 import dagster as dg
 
+from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.settings import OvniSettings, get_settings
 
 # `ovni run` prints its own summary and the one-line reason of a failure; every event stays in the instance.
@@ -28,18 +29,10 @@ class RunFailed(Exception):
 
 
 def failure_reason(result: dg.ExecuteInProcessResult) -> str:
-    """The first step failure's message, in one line (falls back to the run failure event)."""
+    """The first step failure's reason, in one line (falls back to a pointer at the Dagster UI)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
-            error = event.step_failure_data.error
-            # dg.Failure carries its description as the message's first line.
-            while error.cause is not None and not error.message.strip():
-                error = error.cause
-            return (
-                error.message.strip()
-                .splitlines()[0]
-                .removeprefix("dagster._core.definitions.events.Failure: ")
-            )
+            return one_line_reason(event.step_failure_data.error)
     return "the run failed (see the Dagster UI for the logs)"
 
 
