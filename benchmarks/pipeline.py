@@ -1,21 +1,30 @@
-"""Wall time and peak RSS of `ovni run` (full and weekly incremental) and of the feature build against a
-pandas panel baseline, at 1× (the real SodAI data), 10× and 100× (synthetic, 15,000 / 150,000 customers).
+"""Wall time, CPU time and peak RSS of `ovni run` (full and weekly incremental) and of the feature build
+against a pandas panel baseline computing the same table, at 1× (the real SodAI data), 10× and 100×
+(synthetic, 15,000 / 150,000 customers).
 
 Not a test: 100× takes a while. Per scale, in a fresh OVNI_HOME:
 
 1. land every week but the last and time a full `ovni run` (ingest, clean, features, monitoring, first
    training with its hyperparameter search, predictions, snapshot);
-2. land the last week and time `ovni run` again (the weekly incremental run);
-3. on a copy of the resulting warehouse, time the DuckDB feature build (`weekly_purchases` + `pair_features`)
-   and a pandas panel doing the pair-level part of the same work (weekly resample, fill every pair × week,
-   groupby-shift lags for the windows, label by a lead), plus the very same panel work in DuckDB SQL; print
-   pandas time / DuckDB time for the same work (the speed-up) and against OVNI's whole feature build (which
-   does more: customer- and product-level windows, discovery candidates). The pandas panel is skipped (with
-   its estimated size) when it cannot fit in memory.
+2. land the last week and time `ovni run` again (the weekly incremental run), `--repeat` times from a copy
+   of the home as the full run left it;
+3. on a copy of the resulting warehouse, time OVNI's feature build (`weekly_purchases` + `pair_features` in
+   DuckDB SQL) and `pandas_pair_features`, the same `pair_features` table computed the way a pandas user
+   would (weekly resample, a dense pair × week panel, groupby-shift / cumsum windows, merges for the
+   customer-, product- and customer-type-level frames, the same candidates and discovery rows), each
+   `--repeat` times; the pandas build is skipped (with its estimated size) when it cannot fit in memory.
 
-Every measured step runs in its own child process; its peak RSS comes from `os.wait4`.
+Every measured step runs in its own child process (own process group): wall time, CPU time (user + system,
+all threads) and peak RSS (`os.wait4`), the 1-minute load average at start and end. A step whose process
+tree passes `--rss-limit-gib` is killed (the machine is shared) and reported as such. The Dagster steps of
+each `ovni run` (from the event log of the home's instance) are printed with their durations.
 
-    .venv/bin/python benchmarks/pipeline.py [--scales 1,10,100] [--workdir DIR] [--json results.json]
+`--check` verifies that the pandas baseline computes the same table as the SQL: on a fresh warehouse built
+from a source folder (default: the real data), it runs both builds and compares keys (EXCEPT both ways) and
+every column (numbers within a relative 1e-9, everything else exactly, NULLs equal).
+
+    .venv/bin/python benchmarks/pipeline.py [--scales 1,10,100] [--repeat N] [--workdir DIR] [--json FILE]
+    .venv/bin/python benchmarks/pipeline.py --check [SOURCE_DIR]
 """
 
 from __future__ import annotations
@@ -25,11 +34,14 @@ import json
 import os
 import platform
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -41,21 +53,37 @@ REPO = Path(__file__).resolve().parents[1]
 OVNI = Path(sys.executable).with_name("ovni")
 SODAI_DIR = REPO.parent / "shared" / "data" / "sodai"
 REAL_CUSTOMERS = 1500
-WINDOWS = [2, 4, 8, 12, 26]
-# bytes per panel row: keys, week, units, orders, bought, 25 lags, windows, totals, label (8 bytes each),
-# times 2 for the temporaries pandas makes while shifting and summing.
-PANEL_BYTES_PER_ROW = 8 * 40 * 2
+# Peak RSS of the pandas build per pair-week of its panel (measured at 1× and 10×, rounded up): the
+# estimate that decides whether it can run at all.
+PANDAS_BYTES_PER_PANEL_ROW = 2500
 
 
 @dataclass
 class Measure:
-    """Wall time, CPU time (user + system, all threads) and peak RSS of one child process, and the 1-minute
-    load average when it ended (the machine is shared: CPU time is the figure least bent by other load)."""
+    """One child process: wall time, CPU time, peak RSS, 1-minute load average at start and end; `failed`
+    says why when it exited non-zero or was killed over the RSS limit."""
 
     wall_s: float
     cpu_s: float
     peak_rss_mib: float
-    load_1m: float
+    load_start: float
+    load_end: float
+    failed: str | None = None
+    output: str = field(default="", repr=False)
+
+
+@dataclass
+class Repeated:
+    """The same step measured several times; medians are quoted."""
+
+    runs: list[Measure]
+
+    @property
+    def ok(self) -> bool:
+        return all(m.failed is None for m in self.runs)
+
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(m, attribute) for m in self.runs)
 
 
 @dataclass
@@ -65,48 +93,92 @@ class ScaleResult:
     transaction_rows: int
     weeks: int
     full_run: Measure
-    incremental_run: Measure
-    duckdb_features: Measure
-    duckdb_panel: Measure
-    pair_feature_rows: int
-    pandas_panel: Measure | None
-    panel_rows: int
+    full_run_steps: list[dict]
+    incremental_run: Repeated | None = None
+    incremental_run_steps: list[dict] = field(default_factory=list)
+    duckdb_features: Repeated | None = None
+    pair_feature_rows: int | None = None
+    panel_rows: int | None = None
+    pandas_features: Repeated | None = None
     pandas_skipped: str | None = None
 
     @property
     def speedup(self) -> float | None:
-        """pandas panel time / DuckDB time for the same panel work."""
-        if self.pandas_panel is None:
+        """pandas build wall / DuckDB build wall (medians) for the same table."""
+        if not (self.pandas_features and self.pandas_features.ok and self.duckdb_features):
             return None
-        return self.pandas_panel.wall_s / self.duckdb_panel.wall_s
+        return self.pandas_features.median("wall_s") / self.duckdb_features.median("wall_s")
 
 
-def measured(command: list[str], env: dict[str, str] | None = None, label: str = "") -> Measure:
-    """Run `command` as a child process; its wall time and peak RSS (fails loudly on a non-zero exit)."""
+def measured(
+    command: list[str], env: dict[str, str] | None, log: Path, rss_limit_bytes: float | None = None
+) -> Measure:
+    """Run `command` in its own process group, output to `log`; kill the group when its RSS passes the
+    limit."""
+    load_start = os.getloadavg()[0]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = process.stdout.read()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    killed: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        root = psutil.Process(process.pid)
+        while not done.wait(1.0):
+            try:
+                tree = [root, *root.children(recursive=True)]
+                rss = sum(p.memory_info().rss for p in tree)
+            except psutil.NoSuchProcess:
+                continue
+            if rss_limit_bytes and rss > rss_limit_bytes:
+                killed.append(
+                    f"killed at {rss / 2**30:.1f} GiB RSS after {time.perf_counter() - started:.0f} s"
+                )
+                os.killpg(process.pid, signal.SIGKILL)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    watcher.join()
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        sys.exit(f"{label or command[0]} failed (exit {process.returncode}):\n{output[-3000:]}")
+    code = os.waitstatus_to_exitcode(status)
+    output = log.read_text(errors="replace")
+    failed = killed[0] if killed else (f"exit {code}" if code != 0 else None)
     return Measure(
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mib=usage.ru_maxrss / 1024,
-        load_1m=os.getloadavg()[0],
+        load_start=load_start,
+        load_end=os.getloadavg()[0],
+        failed=failed,
+        output=output,
     )
 
 
 def describe(measure: Measure) -> str:
-    return (
+    text = (
         f"{measure.wall_s:.1f} s wall, {measure.cpu_s:.1f} s CPU, peak RSS {measure.peak_rss_mib:,.0f} MiB "
-        f"(load {measure.load_1m:.1f})"
+        f"(load {measure.load_start:.1f} → {measure.load_end:.1f})"
+    )
+    return text if measure.failed is None else f"FAILED ({measure.failed}) after {text}"
+
+
+def describe_repeated(repeated: Repeated) -> str:
+    if len(repeated.runs) == 1:
+        return describe(repeated.runs[0])
+    walls = ", ".join(f"{m.wall_s:.1f}" for m in repeated.runs)
+    return (
+        f"median {repeated.median('wall_s'):.1f} s wall ({walls}), {repeated.median('cpu_s'):.1f} s CPU, "
+        f"peak RSS {repeated.median('peak_rss_mib'):,.0f} MiB (load {repeated.median('load_end'):.1f})"
+        + ("" if repeated.ok else " — " + "; ".join(m.failed for m in repeated.runs if m.failed))
     )
 
 
-# --- data ------------------------------------------------------------------------------------------------
+# --- data ---------------------------------------------------------------------------------------------------
 
 
 def source_tables(scale: int, folder: Path, seed: int) -> Path:
@@ -115,10 +187,10 @@ def source_tables(scale: int, folder: Path, seed: int) -> Path:
         return SODAI_DIR
     out = folder / "source"
     customers = REAL_CUSTOMERS * scale
-    measure = measured(
-        [str(OVNI), "generate", "--out", str(out), "--customers", str(customers), "--seed", str(seed)],
-        label="ovni generate",
-    )
+    command = [str(OVNI), "generate", "--out", str(out), "--customers", str(customers), "--seed", str(seed)]
+    measure = measured(command, None, folder / "generate.log")
+    if measure.failed:
+        sys.exit(f"ovni generate failed ({measure.failed}):\n{measure.output[-3000:]}")
     print(f"  generated {customers:,} customers in {measure.wall_s:.0f} s", flush=True)
     return out
 
@@ -131,6 +203,7 @@ def split_last_week(source: Path, landing: Path, later: Path) -> tuple[int, int]
     for name in ("clientes.parquet", "productos.parquet"):
         shutil.copy(source / name, landing / name)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     transactions = source / "transacciones.parquet"
     rows, weeks, last_week = con.execute(
         f"SELECT count(*), count(DISTINCT date_trunc('week', purchase_date)), max(date_trunc('week', "
@@ -147,7 +220,234 @@ def split_last_week(source: Path, landing: Path, later: Path) -> tuple[int, int]
     return rows, weeks
 
 
-# --- feature builds (run as child processes of this script) -----------------------------------------------
+# --- the pandas baseline ------------------------------------------------------------------------------------
+
+WEEK = pd.Timedelta(days=7)
+WINDOW_COLUMNS = [
+    "bought_w1", "bought_w2", "bought_w4", "bought_w8", "bought_w12", "bought_w26", "bought_total",
+    "units_w4", "units_w12", "orders_w4", "bought_lag1", "bought_lag2", "bought_lag3",
+]  # fmt: skip
+
+
+def dense_grid(first_week: pd.Series, n_weeks: int) -> pd.DataFrame:
+    """One row per key and week index `wi`, from the key's first week (`first_week`, indexed by the key
+    columns) to the newest week; sorted by key, then week."""
+    lengths = n_weeks - first_week.to_numpy()
+    grid = first_week.index.repeat(lengths).to_frame(index=False)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    grid["wi"] = np.repeat(first_week.to_numpy(), lengths) + offsets
+    return grid
+
+
+def rolling_sum(values: pd.Series, by: pd.Series, window: int) -> pd.Series:
+    """Sum over the current and `window - 1` previous rows of each group (rows sorted by group, then week)."""
+    total = values.groupby(by, sort=False).cumsum()
+    return total - total.groupby(by, sort=False).shift(window, fill_value=0)
+
+
+def pandas_pair_features(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame,
+    products: pd.DataFrame,
+    history_weeks: int,
+    discovery_top_k: int,
+) -> pd.DataFrame:
+    """`pair_features` computed in pandas: same rows, same columns, same values as the SQL build.
+
+    `transactions` has customer_id, product_id, order_id, purchase_date (datetime64), items. Weeks are
+    handled as an integer index `wi` from the first week; every window is over a dense grid that starts at
+    the key's first purchase, as in the SQL.
+    """
+    tx = transactions
+    tx["week_start"] = tx["purchase_date"] - pd.to_timedelta(tx["purchase_date"].dt.dayofweek, unit="D")
+    weekly = (
+        tx.groupby(["customer_id", "product_id", "week_start"])
+        .agg(
+            units=("items", "sum"),
+            orders=("order_id", "nunique"),
+            purchase_days=("purchase_date", "nunique"),
+            first_date=("purchase_date", "min"),
+            last_date=("purchase_date", "max"),
+        )
+        .reset_index()
+    )
+    first_week = weekly["week_start"].min()
+    n_weeks = (weekly["week_start"].max() - first_week) // WEEK + 1
+    weekly["wi"] = (weekly["week_start"] - first_week) // WEEK
+
+    # pair level: the dense pair × week panel from the pair's first purchase
+    pairs = weekly.groupby(["customer_id", "product_id"])["wi"].min().rename("first_wi")
+    panel = dense_grid(pairs, n_weeks).merge(
+        weekly.drop(columns="week_start"), on=["customer_id", "product_id", "wi"], how="left", sort=False
+    )
+    panel["bought"] = panel["units"].notna().astype("int64")
+    panel[["units", "orders", "purchase_days"]] = panel[["units", "orders", "purchase_days"]].fillna(0)
+    pair = panel.groupby(["customer_id", "product_id"], sort=False).ngroup()
+    by_pair = panel.groupby(pair, sort=False)
+    panel["first_wi"] = np.repeat(pairs.to_numpy(), n_weeks - pairs.to_numpy())
+    panel["last_bought_wi"] = panel["wi"].where(panel["bought"] == 1).groupby(pair, sort=False).ffill()
+    panel["last_date"] = by_pair["last_date"].ffill()
+    panel["first_date"] = by_pair["first_date"].transform("first")
+    panel["days_total"] = by_pair["purchase_days"].cumsum()
+    for lag in (1, 2, 3):
+        panel[f"bought_lag{lag}"] = by_pair["bought"].shift(lag, fill_value=0)
+    panel["bought_w1"] = panel["bought"]
+    for window in (2, 4, 8, 12, 26):
+        panel[f"bought_w{window}"] = rolling_sum(panel["bought"], pair, window)
+    panel["bought_total"] = by_pair["bought"].cumsum()
+    panel["units_w4"] = rolling_sum(panel["units"], pair, 4)
+    panel["units_w12"] = rolling_sum(panel["units"], pair, 12)
+    panel["orders_w4"] = rolling_sum(panel["orders"], pair, 4)
+    panel["units_total"] = by_pair["units"].cumsum()
+    panel["label"] = by_pair["bought"].shift(-1)
+    panel["weeks_since_last"] = panel["wi"] - panel["last_bought_wi"]
+
+    history = panel[panel["weeks_since_last"] < history_weeks].copy()
+    week_end = first_week + history["wi"] * WEEK + pd.Timedelta(days=6)
+    history["weeks_since_first"] = history["wi"] - history["first_wi"]
+    history["mean_units"] = history["units_total"] / history["bought_total"]
+    history["days_since_last"] = (week_end - history["last_date"]).dt.days
+    day_span = (history["last_date"] - history["first_date"]).dt.days
+    history["mean_gap_days"] = (day_span / (history["days_total"] - 1)).where(history["days_total"] > 1)
+    week_span = history["last_bought_wi"] - history["first_wi"]
+    history["mean_gap_weeks"] = (week_span / (history["bought_total"] - 1)).where(history["bought_total"] > 1)
+    history["is_discovery"] = False
+
+    # customer level: dense customer × week grid from the customer's first purchase
+    customer_weeks = weekly.groupby(["customer_id", "wi"]).agg(
+        products=("product_id", "size"), units=("units", "sum"), last_date=("last_date", "max")
+    )
+    tx["wi"] = (tx["week_start"] - first_week) // WEEK
+    customer_weeks["order_days"] = tx.groupby(["customer_id", "wi"])["purchase_date"].nunique()
+    new_pairs = (
+        pairs.reset_index().groupby(["customer_id", "first_wi"]).size().rename_axis(["customer_id", "wi"])
+    )
+    customer_weeks["new_products"] = new_pairs.reindex(customer_weeks.index, fill_value=0)
+    customer_first = customer_weeks.reset_index().groupby("customer_id")["wi"].min()
+    cf = dense_grid(customer_first, n_weeks).merge(
+        customer_weeks.reset_index(), on=["customer_id", "wi"], how="left", sort=False
+    )
+    cf["active"] = cf["products"].notna().astype("int64")
+    counts = ["products", "units", "order_days", "new_products"]
+    cf[counts] = cf[counts].fillna(0)
+    customer = cf["customer_id"]
+    by_customer = cf.groupby(customer, sort=False)
+    cf["cust_first_wi"] = np.repeat(customer_first.to_numpy(), n_weeks - customer_first.to_numpy())
+    cf["cust_active_w1"] = cf["active"]
+    for window in (4, 8, 12):
+        cf[f"cust_active_w{window}"] = rolling_sum(cf["active"], customer, window)
+    cf["cust_active_total"] = by_customer["active"].cumsum()
+    last_active = cf["wi"].where(cf["active"] == 1).groupby(customer, sort=False).ffill()
+    cf["cust_weeks_since_last"] = cf["wi"] - last_active
+    cf["cust_products_w1"] = cf["products"]
+    cf["cust_products_w4"] = rolling_sum(cf["products"], customer, 4)
+    cf["cust_units_w4"] = rolling_sum(cf["units"], customer, 4)
+    cf["cust_products_total"] = by_customer["new_products"].cumsum()
+    cust_week_end = first_week + cf["wi"] * WEEK + pd.Timedelta(days=6)
+    cf["cust_days_since_last"] = (cust_week_end - by_customer["last_date"].ffill()).dt.days
+    weeks_known = cf["wi"] - cf["cust_first_wi"] + 1
+    cf["cust_order_days_per_week"] = by_customer["order_days"].cumsum() / weeks_known
+
+    # product level: customers per week, their 4-week mean and its trend against the 12-week mean
+    product_weeks = weekly.groupby(["product_id", "wi"]).size().rename("customers")
+    product_first = product_weeks.reset_index().groupby("product_id")["wi"].min()
+    pf = dense_grid(product_first, n_weeks).merge(
+        product_weeks.reset_index(), on=["product_id", "wi"], how="left", sort=False
+    )
+    pf["prod_customers_w1"] = pf["customers"].fillna(0)
+    by_product = pf.groupby("product_id", sort=False)["prod_customers_w1"]
+    pf["prod_customers_w4"] = by_product.rolling(4, min_periods=1).mean().to_numpy()
+    pf["prod_trend"] = pf["prod_customers_w4"] / (1 + by_product.rolling(12, min_periods=1).mean().to_numpy())
+
+    # customer-type level: share of the type's active customers who bought the product in the last 8 weeks
+    types = customers.set_index("customer_id")["customer_type"]
+    cf["customer_type"] = cf["customer_id"].map(types)
+    type_active = (cf["cust_active_w4"] > 0).groupby([cf["customer_type"], cf["wi"]]).sum().rename("active")
+    panel_type = panel["customer_id"].map(types).rename("customer_type")
+    type_buyers = (
+        (panel["bought_w8"] > 0)
+        .groupby([panel_type, panel["product_id"], panel["wi"]])
+        .sum()
+        .rename("buyers")
+        .reset_index()
+    )
+    type_share = type_buyers.merge(type_active.reset_index(), on=["customer_type", "wi"])
+    type_share["type_share_w8"] = type_share["buyers"] / type_share["active"].clip(lower=1)
+    type_top = (
+        type_share.sort_values(
+            ["customer_type", "wi", "type_share_w8", "product_id"], ascending=[True, True, False, True]
+        )
+        .groupby(["customer_type", "wi"])
+        .head(discovery_top_k)
+    )
+
+    # discovery candidates: the type's top products that an active customer never bought up to the week
+    active = cf.loc[cf["cust_active_w4"] > 0, ["customer_id", "wi", "customer_type"]]
+    discovery = active.merge(type_top[["customer_type", "wi", "product_id"]], on=["customer_type", "wi"])
+    discovery = discovery.merge(pairs.reset_index(), on=["customer_id", "product_id"], how="left")
+    never_bought = ~(discovery["first_wi"] <= discovery["wi"])
+    discovery = discovery.loc[never_bought, ["customer_id", "product_id", "wi"]]
+    bought_next = weekly[["customer_id", "product_id"]].assign(wi=weekly["wi"] - 1, bought_next=1.0)
+    discovery = discovery.merge(bought_next, on=["customer_id", "product_id", "wi"], how="left")
+    discovery["label"] = discovery["bought_next"].fillna(0).where(discovery["wi"] < n_weeks - 1)
+    discovery = discovery.drop(columns="bought_next").assign(
+        is_discovery=True, **dict.fromkeys(WINDOW_COLUMNS, 0)
+    )
+
+    history_columns = [
+        "customer_id", "product_id", "wi", "weeks_since_last", "weeks_since_first", *WINDOW_COLUMNS,
+        "mean_units", "days_since_last", "mean_gap_days", "mean_gap_weeks", "label", "is_discovery",
+    ]  # fmt: skip
+    customer_columns = [
+        "cust_days_since_last", "cust_order_days_per_week", "cust_active_w1", "cust_active_w4",
+        "cust_active_w8", "cust_active_w12", "cust_active_total", "cust_weeks_since_last",
+        "cust_products_w1", "cust_products_w4", "cust_units_w4", "cust_products_total", "cust_first_wi",
+    ]  # fmt: skip
+    rows = pd.concat([history[history_columns], discovery], ignore_index=True)
+    rows = rows.merge(cf[["customer_id", "wi", *customer_columns]], on=["customer_id", "wi"])
+    rows = rows.merge(
+        pf[["product_id", "wi", "prod_customers_w1", "prod_customers_w4", "prod_trend"]],
+        on=["product_id", "wi"],
+        how="left",
+    )
+    customer_attributes = ["num_deliver_per_week", "latitude", "longitude", "customer_type"]
+    rows = rows.merge(customers[["customer_id", *customer_attributes]], on="customer_id", how="left")
+    product_attributes = ["size", "brand", "category", "sub_category", "segment", "package"]
+    rows = rows.merge(products[["product_id", *product_attributes]], on="product_id", how="left")
+    rows = rows.merge(
+        type_share[["customer_type", "product_id", "wi", "type_share_w8"]],
+        on=["customer_type", "product_id", "wi"],
+        how="left",
+    )
+    for column in ("prod_customers_w1", "prod_customers_w4", "prod_trend", "type_share_w8"):
+        rows[column] = rows[column].fillna(0)
+    rows["week_start"] = first_week + rows["wi"] * WEEK
+    rows["target_week_start"] = rows["week_start"] + WEEK
+    rows["gap_ratio"] = rows["weeks_since_last"] / rows["mean_gap_weeks"].replace(0, np.nan)
+    rows["day_gap_ratio"] = rows["days_since_last"] / rows["mean_gap_days"].replace(0, np.nan)
+    rows["pair_share_w8"] = rows["bought_w8"] / rows["cust_active_w8"].clip(lower=1)
+    rows["pair_share_total"] = rows["bought_total"] / rows["cust_active_total"].clip(lower=1)
+    rows["cust_activity_rate"] = rows["cust_active_total"] / (rows["wi"] - rows["cust_first_wi"] + 1)
+    rows["is_discovery"] = np.where(rows["is_discovery"], "yes", "no")
+    rows["label"] = rows["label"].astype("boolean")
+    return rows.drop(columns=["wi", "cust_first_wi", "cust_active_w8", "cust_active_total"])
+
+
+def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
+    """Read the clean tables out of the warehouse (as a notebook would) and build the features in pandas."""
+    from ovni_assets.features.pair_features import DISCOVERY_TOP_K, HISTORY_WEEKS
+
+    with duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False}) as con:
+        transactions = con.execute(
+            "SELECT customer_id, product_id, order_id, purchase_date, items FROM transactions"
+        ).df()
+        customers = con.execute("SELECT * FROM customers").df()
+        products = con.execute("SELECT * FROM products").df()
+    transactions["purchase_date"] = pd.to_datetime(transactions["purchase_date"])
+    return pandas_pair_features(transactions, customers, products, HISTORY_WEEKS, DISCOVERY_TOP_K)
+
+
+# --- feature builds (child processes of this script) --------------------------------------------------------
 
 
 def build_features_duckdb(warehouse: Path) -> None:
@@ -155,105 +455,181 @@ def build_features_duckdb(warehouse: Path) -> None:
 
     con = duckdb.connect(str(warehouse))
     build_weekly_purchases(con)
-    stats = build_pair_features(con)
-    print(json.dumps({"rows": stats.rows}))
-
-
-PANEL_SQL = """
-CREATE OR REPLACE TABLE panel_features AS
-WITH weekly AS (
-    SELECT customer_id, product_id, date_trunc('week', purchase_date) AS week_start,
-        sum(items) AS units, count(DISTINCT order_id) AS orders
-    FROM transactions GROUP BY ALL
-), weeks AS (
-    SELECT CAST(range AS DATE) AS week_start
-    FROM range((SELECT min(week_start) FROM weekly), (SELECT max(week_start) FROM weekly) + INTERVAL 7 DAY,
-        INTERVAL 7 DAY)
-), panel AS (
-    SELECT p.customer_id, p.product_id, w.week_start, coalesce(units, 0) AS units,
-        coalesce(orders, 0) AS orders, (units IS NOT NULL)::INTEGER AS bought
-    FROM (SELECT DISTINCT customer_id, product_id FROM weekly) p CROSS JOIN weeks w
-    LEFT JOIN weekly USING (customer_id, product_id, week_start)
-), windows AS (
-    SELECT customer_id, product_id, week_start, units, orders, bought,
-        sum(bought) OVER (w ROWS 1 PRECEDING) AS bought_w2,
-        sum(bought) OVER (w ROWS 3 PRECEDING) AS bought_w4,
-        sum(bought) OVER (w ROWS 7 PRECEDING) AS bought_w8,
-        sum(bought) OVER (w ROWS 11 PRECEDING) AS bought_w12,
-        sum(bought) OVER (w ROWS 25 PRECEDING) AS bought_w26,
-        sum(units) OVER (w ROWS 3 PRECEDING) AS units_w4, sum(units) OVER (w ROWS 11 PRECEDING) AS units_w12,
-        sum(orders) OVER (w ROWS 3 PRECEDING) AS orders_w4,
-        sum(bought) OVER (w ROWS UNBOUNDED PRECEDING) AS bought_total,
-        date_diff('week', max(CASE WHEN bought = 1 THEN week_start END)
-            OVER (w ROWS UNBOUNDED PRECEDING), week_start) AS weeks_since_last,
-        lead(bought) OVER w AS label
-    FROM panel WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY week_start)
-)
-SELECT * FROM windows WHERE bought_total > 0
-"""
-
-
-def build_panel_duckdb(warehouse: Path) -> None:
-    """The pandas panel's exact work (same grid, same windows) in DuckDB SQL: the like-for-like comparison."""
-    con = duckdb.connect(str(warehouse))
-    con.execute(PANEL_SQL)
-    print(json.dumps({"rows": con.execute("SELECT count(*) FROM panel_features").fetchone()[0]}))
+    print(json.dumps({"rows": build_pair_features(con).rows}))
 
 
 def build_features_pandas(warehouse: Path) -> None:
-    """The panel baseline: pair-level windows of `pair_features` the way a pandas notebook computes them."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        lines = con.execute(
-            "SELECT customer_id, product_id, order_id, purchase_date, items FROM transactions"
-        ).df()
-    lines["purchase_date"] = pd.to_datetime(lines["purchase_date"])
-    weekly = lines.groupby(
-        [
-            "customer_id",
-            "product_id",
-            pd.Grouper(key="purchase_date", freq="W-MON", closed="left", label="left"),
-        ]
-    ).agg(units=("items", "sum"), orders=("order_id", "nunique"))
-    weeks = pd.date_range(
-        weekly.index.get_level_values(2).min(), weekly.index.get_level_values(2).max(), freq="7D"
-    )
-    pairs = weekly.index.droplevel(2).unique()
-    grid = pd.MultiIndex.from_arrays(
-        [
-            np.repeat(pairs.get_level_values(0), len(weeks)),
-            np.repeat(pairs.get_level_values(1), len(weeks)),
-            np.tile(weeks, len(pairs)),
-        ],
-        names=["customer_id", "product_id", "week_start"],
-    )
-    panel = weekly.reindex(grid, fill_value=0)
-    panel["bought"] = (panel["units"] > 0).astype("int8")
-    by_pair = panel.groupby(level=["customer_id", "product_id"], sort=False)
-    lags = {k: by_pair["bought"].shift(k).fillna(0) for k in range(1, max(WINDOWS))}
-    for window in WINDOWS:
-        panel[f"bought_w{window}"] = panel["bought"] + sum(lags[k] for k in range(1, window))
-    unit_lags = {k: by_pair["units"].shift(k).fillna(0) for k in range(1, 12)}
-    panel["units_w4"] = panel["units"] + sum(unit_lags[k] for k in range(1, 4))
-    panel["units_w12"] = panel["units"] + sum(unit_lags[k] for k in range(1, 12))
-    panel["orders_w4"] = panel["orders"] + sum(by_pair["orders"].shift(k).fillna(0) for k in range(1, 4))
-    panel["bought_total"] = by_pair["bought"].cumsum()
-    week_index = pd.Series(panel.index.get_level_values("week_start").factorize()[0], index=panel.index)
-    last_bought = week_index.where(panel["bought"] == 1).groupby(level=["customer_id", "product_id"]).ffill()
-    panel["weeks_since_last"] = week_index - last_bought
-    panel["label"] = by_pair["bought"].shift(-1)
-    features = panel[panel["bought_total"] > 0]  # from the pair's first purchase, as in pair_features
-    print(json.dumps({"rows": len(features)}))
+    print(json.dumps({"rows": len(pandas_features_from_warehouse(warehouse))}))
 
 
 def panel_rows(warehouse: Path) -> int:
+    """Rows of the pandas build's pair × week panel (every pair from its first purchase week)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        pairs, weeks = con.execute(
-            "SELECT count(DISTINCT (customer_id, product_id)), count(DISTINCT week_start) FROM transactions"
-        ).fetchone()
-    return pairs * weeks
+        return con.execute(
+            "WITH pairs AS (SELECT min(week_start) AS first_week FROM transactions "
+            "GROUP BY customer_id, product_id) "
+            "SELECT sum(date_diff('day', first_week, (SELECT max(week_start) FROM transactions)) // 7 + 1) "
+            "FROM pairs"
+        ).fetchone()[0]
 
 
-# --- one scale ---------------------------------------------------------------------------------------------
+# --- the equality check -------------------------------------------------------------------------------------
+
+
+def clean_warehouse(source: Path, folder: Path) -> Path:
+    """A warehouse with the clean `transactions`, `customers`, `products` of a source folder."""
+    from ovni_assets.data.cleaning import build_customers, build_products, build_transactions
+    from ovni_assets.data.ingestion import ingest_landing
+
+    landing = folder / "landing"
+    landing.mkdir(parents=True)
+    for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
+        shutil.copy(source / name, landing / name)
+    warehouse = folder / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ingest_landing(con, landing, folder / "quarantine")
+        build_customers(con)
+        build_products(con)
+        build_transactions(con)
+    return warehouse
+
+
+def compare_with_sql(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict:
+    """Keys EXCEPT both ways and per-column mismatches of `frame` against the `pair_features` table."""
+    con.register("pandas_frame", frame)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pandas_features AS SELECT * REPLACE (week_start::DATE AS week_start, "
+        "target_week_start::DATE AS target_week_start) FROM pandas_frame"
+    )
+    con.unregister("pandas_frame")
+    keys = "customer_id, product_id, week_start"
+    only_sql, only_pandas = (
+        con.execute(
+            f"SELECT count(*) FROM (SELECT {keys} FROM {a} EXCEPT ALL SELECT {keys} FROM {b})"
+        ).fetchone()[0]
+        for a, b in (("pair_features", "pandas_features"), ("pandas_features", "pair_features"))
+    )
+    sql_columns = dict(
+        con.execute("SELECT column_name, column_type FROM (DESCRIBE pair_features)").fetchall()
+    )
+    pandas_columns = set(
+        con.execute("SELECT column_name FROM (DESCRIBE pandas_features)").fetchnumpy()["column_name"]
+    )
+    compared = [c for c in sql_columns if c in pandas_columns and c not in keys.split(", ")]
+    tests = []
+    for column in compared:
+        if sql_columns[column] in ("VARCHAR", "BOOLEAN", "DATE"):
+            differs = f"s.{column} IS DISTINCT FROM p.{column}::{sql_columns[column]}"
+        else:
+            a, b = f"s.{column}::DOUBLE", f"p.{column}::DOUBLE"
+            differs = (
+                f"NOT ((s.{column} IS NULL AND p.{column} IS NULL) "
+                f"OR abs({a} - {b}) <= 1e-9 * greatest(1, abs({a})))"
+            )
+        tests.append(f"count(*) FILTER (WHERE {differs})")
+    counts = con.execute(
+        f"SELECT count(*), {', '.join(tests)} FROM pair_features s JOIN pandas_features p USING ({keys})"
+    ).fetchone()
+    return {
+        "sql_rows": con.execute("SELECT count(*) FROM pair_features").fetchone()[0],
+        "pandas_rows": len(frame),
+        "only_in_sql": only_sql,
+        "only_in_pandas": only_pandas,
+        "joined_rows": counts[0],
+        "columns_compared": len(compared),
+        "missing_in_pandas": [c for c in sql_columns if c not in pandas_columns],
+        "extra_in_pandas": sorted(pandas_columns - set(sql_columns)),
+        "mismatches": {c: n for c, n in zip(compared, counts[1:], strict=True) if n},
+    }
+
+
+def check(source: Path) -> bool:
+    """Build the features both ways from `source` and compare; prints the result, True when equal."""
+    from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
+
+    with tempfile.TemporaryDirectory(prefix="ovni-check-") as tmp:
+        warehouse = clean_warehouse(source, Path(tmp))
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("SET enable_progress_bar = false")
+            started = time.perf_counter()
+            build_weekly_purchases(con)
+            build_pair_features(con)
+            sql_s = time.perf_counter() - started
+        started = time.perf_counter()
+        frame = pandas_features_from_warehouse(warehouse)
+        pandas_s = time.perf_counter() - started
+        with duckdb.connect(str(warehouse)) as con:
+            result = compare_with_sql(con, frame)
+    equal = (
+        result["only_in_sql"] == result["only_in_pandas"] == 0
+        and not result["missing_in_pandas"]
+        and not result["extra_in_pandas"]
+        and not result["mismatches"]
+    )
+    print(f"check on {source}: SQL build {sql_s:.1f} s, pandas build {pandas_s:.1f} s")
+    print(json.dumps(result, indent=2))
+    print("EQUAL: same keys, same columns, same values" if equal else "DIFFERENT")
+    return equal
+
+
+# --- Dagster step timings -----------------------------------------------------------------------------------
+
+
+def dagster_steps(dagster_home: Path) -> None:
+    """Print (as JSON) every run of the instance with its steps' durations, oldest run first."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    kinds = {
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    runs = []
+    with dg.DagsterInstance.get() as instance:
+        for run in reversed(instance.get_runs()):
+            steps: dict[str, dict] = {}
+            for entry in instance.all_logs(run.run_id, of_type=kinds):
+                step = steps.setdefault(entry.step_key, {"step": entry.step_key, "status": "started"})
+                if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+                    step["start"] = entry.timestamp
+                else:
+                    step["seconds"] = round(entry.timestamp - step.get("start", entry.timestamp), 2)
+                    step["status"] = "ok" if entry.dagster_event.is_step_success else "failed"
+            runs.append(
+                {
+                    "run_id": run.run_id,
+                    "job": run.job_name,
+                    "status": run.status.value,
+                    "steps": list(steps.values()),
+                }
+            )
+    print(json.dumps(runs))
+
+
+def read_steps(home: Path, folder: Path, seen: set[str]) -> list[dict]:
+    """The Dagster runs of `home` not in `seen` (which is updated), with their step durations."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--dagster-steps", str(home / "dagster")]
+    measure = measured(command, None, folder / "dagster_steps.log")
+    if measure.failed:
+        return [{"error": measure.output[-500:]}]
+    runs = [run for run in json.loads(measure.output.strip().splitlines()[-1]) if run["run_id"] not in seen]
+    seen.update(run["run_id"] for run in runs)
+    return runs
+
+
+def print_steps(runs: list[dict]) -> None:
+    for run in runs:
+        steps = ", ".join(
+            f"{s['step']} {s['seconds']:.1f} s" + ("" if s["status"] == "ok" else " FAILED")
+            if "seconds" in s
+            else f"{s['step']} (unfinished)"
+            for s in run.get("steps", [])
+        )
+        print(f"    {run.get('job', '?')} [{run.get('status', run.get('error', ''))}]: {steps}", flush=True)
+
+
+# --- one scale ----------------------------------------------------------------------------------------------
 
 
 def ovni_env(home: Path, hpo_seconds: float | None) -> dict[str, str]:
@@ -264,75 +640,97 @@ def ovni_env(home: Path, hpo_seconds: float | None) -> dict[str, str]:
     return env
 
 
-def run_scale(
-    scale: int, workdir: Path, seed: int, hpo_seconds: float | None, pandas_budget: float
-) -> ScaleResult:
+def repeat(times: int, make_measure) -> Repeated:
+    runs = []
+    for _ in range(times):
+        runs.append(make_measure())
+        if runs[-1].failed:
+            break
+    return Repeated(runs)
+
+
+def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResult:
     folder = workdir / f"scale_{scale}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    rss_limit = args.rss_limit_gib * 2**30
     print(f"[{scale}×] preparing data in {folder}", flush=True)
-    source = source_tables(scale, folder, seed)
+    source = source_tables(scale, folder, args.seed)
     home = folder / "ovni_home"
     later = folder / "next_week"
     rows, weeks = split_last_week(source, home / "landing", later)
-    env = ovni_env(home, hpo_seconds)
+    env = ovni_env(home, args.hpo_seconds)
+    seen_runs: set[str] = set()
 
-    full = measured([str(OVNI), "run"], env=env, label=f"ovni run (full, {scale}×)")
+    full = measured([str(OVNI), "run"], env, folder / "full_run.log", rss_limit)
     print(f"  full run: {describe(full)}", flush=True)
-    for path in later.iterdir():
-        shutil.move(path, home / "landing" / path.name)
-    incremental = measured([str(OVNI), "run"], env=env, label=f"ovni run (incremental, {scale}×)")
-    print(f"  incremental run: {describe(incremental)}", flush=True)
-
-    copy = folder / "features_bench.duckdb"
-    shutil.copy(home / "warehouse.duckdb", copy)
-    script = str(Path(__file__).resolve())
-    duck = measured([sys.executable, script, "--feature-build", "duckdb", str(copy)], label="duckdb features")
-    with duckdb.connect(str(copy), read_only=True) as con:
-        feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
-    print(f"  DuckDB feature build: {describe(duck)}", flush=True)
-    duck_panel = measured(
-        [sys.executable, script, "--feature-build", "panel", str(copy)], label="duckdb panel"
-    )
-    print(
-        f"  DuckDB panel (the pandas baseline's work in SQL): {describe(duck_panel)}",
-        flush=True,
-    )
-
-    grid_rows = panel_rows(copy)
-    estimate = grid_rows * PANEL_BYTES_PER_ROW
-    pandas_measure, skipped = None, None
-    if estimate > pandas_budget:
-        skipped = (
-            f"panel of {grid_rows:,} pair-weeks needs about {estimate / 2**30:.0f} GiB "
-            f"(> budget {pandas_budget / 2**30:.0f} GiB)"
-        )
-        print(f"  pandas panel skipped: {skipped}", flush=True)
-    else:
-        pandas_measure = measured(
-            [sys.executable, script, "--feature-build", "pandas", str(copy)], label="pandas panel"
-        )
-        print(
-            f"  pandas panel: {describe(pandas_measure)} → same work in DuckDB "
-            f"{pandas_measure.wall_s / duck_panel.wall_s:.1f}× faster; OVNI's whole feature build "
-            f"{pandas_measure.wall_s / duck.wall_s:.1f}× faster",
-            flush=True,
-        )
-    copy.unlink()
-    return ScaleResult(
+    result = ScaleResult(
         scale=scale,
-        customers=REAL_CUSTOMERS * scale if scale > 1 else _customers(source),
+        customers=_customers(source),
         transaction_rows=rows,
         weeks=weeks,
         full_run=full,
-        incremental_run=incremental,
-        duckdb_features=duck,
-        duckdb_panel=duck_panel,
-        pair_feature_rows=feature_rows,
-        pandas_panel=pandas_measure,
-        panel_rows=grid_rows,
-        pandas_skipped=skipped,
+        full_run_steps=read_steps(home, folder, seen_runs),
     )
+    print_steps(result.full_run_steps)
+    if full.failed:
+        print(f"  full run output (tail):\n{full.output[-2000:]}", flush=True)
+        return result
+
+    after_full = folder / "home_after_full"
+    shutil.copytree(home, after_full)
+
+    def incremental() -> Measure:
+        shutil.rmtree(home)
+        shutil.copytree(after_full, home)
+        for path in later.iterdir():
+            shutil.copy(path, home / "landing" / path.name)
+        measure = measured([str(OVNI), "run"], env, folder / "incremental_run.log", rss_limit)
+        print(f"  incremental run: {describe(measure)}", flush=True)
+        result.incremental_run_steps = read_steps(home, folder, seen_runs)
+        print_steps(result.incremental_run_steps)
+        return measure
+
+    result.incremental_run = repeat(args.repeat, incremental)
+    shutil.rmtree(after_full)
+    if not result.incremental_run.ok:
+        print(
+            f"  incremental run output (tail):\n{result.incremental_run.runs[-1].output[-2000:]}", flush=True
+        )
+        return result
+
+    copy = folder / "features_bench.duckdb"
+    script = str(Path(__file__).resolve())
+
+    def feature_build(engine: str) -> Measure:
+        shutil.copy(home / "warehouse.duckdb", copy)
+        command = [sys.executable, script, "--feature-build", engine, str(copy)]
+        measure = measured(command, None, folder / f"features_{engine}.log", rss_limit)
+        print(f"  {engine} feature build: {describe(measure)}", flush=True)
+        return measure
+
+    result.duckdb_features = repeat(args.repeat, lambda: feature_build("duckdb"))
+    if result.duckdb_features.ok:
+        with duckdb.connect(str(copy), read_only=True) as con:
+            result.pair_feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
+
+    result.panel_rows = panel_rows(home / "warehouse.duckdb")
+    estimate = result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
+    if estimate > min(args.pandas_budget_gib * 2**30, rss_limit):
+        result.pandas_skipped = (
+            f"panel of {result.panel_rows:,} pair-weeks needs about {estimate / 2**30:.0f} GiB "
+            f"(> budget {min(args.pandas_budget_gib, args.rss_limit_gib):.0f} GiB)"
+        )
+        print(f"  pandas feature build skipped: {result.pandas_skipped}", flush=True)
+    else:
+        result.pandas_features = repeat(args.repeat, lambda: feature_build("pandas"))
+        if result.speedup:
+            print(
+                f"  → OVNI's feature build is {result.speedup:.1f}× faster than pandas (median wall)",
+                flush=True,
+            )
+    copy.unlink(missing_ok=True)
+    return result
 
 
 def _customers(source: Path) -> int:
@@ -350,27 +748,58 @@ def machine() -> str:
     )
 
 
-def print_summary(results: list[ScaleResult]) -> None:
-    print(f"\nmachine: {machine()}")
-    print("wall s / CPU s / peak RSS MiB per step; speed-up = pandas panel wall / DuckDB panel wall")
+def use_commit(ref: str, workdir: Path) -> str:
+    """Export the committed tree of `ref` to `workdir` and import `ovni_assets` from there, in this process
+    and in every child (PYTHONPATH comes before the editable install): others' uncommitted edits in the work
+    tree do not leak into the measurement. Returns the commit id."""
+    sha = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", ref], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tree = workdir / f"src-{sha[:10]}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.Popen(["git", "-C", str(REPO), "archive", sha], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, check=True)
+        archive.wait()
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, str(tree))
+    return sha
+
+
+def print_summary(results: list[ScaleResult], sha: str) -> None:
+    print(f"\nmachine: {machine()}; commit {sha}")
+    print("wall s / CPU s / peak RSS MiB / load (1-min, at end); medians when repeated")
+
+    def cell(step: Measure | Repeated | None) -> str:
+        if step is None:
+            return f"{'-':>30}"
+        if isinstance(step, Measure):
+            step = Repeated([step])
+        if not step.ok:
+            return f"{'FAILED':>30}"
+        return (
+            f"{step.median('wall_s'):>8.1f} /{step.median('cpu_s'):>7.0f} "
+            f"/{step.median('peak_rss_mib'):>7,.0f} /{step.median('load_end'):>4.1f}"
+        )
+
     print(
-        f"{'scale':>5} {'tx rows':>11} {'full run':>22} {'incremental run':>22} {'OVNI features':>22} "
-        f"{'panel in DuckDB':>22} {'pandas panel':>22} {'speed-up':>8}"
+        f"{'scale':>5} {'tx rows':>11} {'full run':>30} {'incremental run':>30} {'OVNI features':>30} "
+        f"{'pandas features':>30} {'speed-up':>8}"
     )
     for r in results:
-
-        def cell(measure: Measure | None) -> str:
-            if measure is None:
-                return f"{'skipped':>22}"
-            return f"{measure.wall_s:>7.1f} /{measure.cpu_s:>6.0f} /{measure.peak_rss_mib:>6,.0f}"
-
         speedup = f"{r.speedup:>7.1f}×" if r.speedup else f"{'-':>8}"
         print(
             f"{r.scale:>4}× {r.transaction_rows:>11,} {cell(r.full_run)} {cell(r.incremental_run)} "
-            f"{cell(r.duckdb_features)} {cell(r.duckdb_panel)} {cell(r.pandas_panel)} {speedup}"
+            f"{cell(r.duckdb_features)} {cell(r.pandas_features)} {speedup}"
         )
         if r.pandas_skipped:
-            print(f"      pandas panel at {r.scale}×: {r.pandas_skipped}")
+            print(f"      pandas at {r.scale}×: {r.pandas_skipped}")
+        if r.full_run.failed:
+            print(f"      full run at {r.scale}×: {r.full_run.failed}")
+
+
+def without_output(items: list[tuple[str, object]]) -> dict:
+    return {key: value for key, value in items if key != "output"}
 
 
 def main() -> None:
@@ -384,42 +813,61 @@ def main() -> None:
         "--hpo-seconds", type=float, help="OVNI_HPO_SECONDS for the runs (default: settings)."
     )
     parser.add_argument(
-        "--pandas-budget-gib", type=float, default=0.6 * psutil.virtual_memory().total / 2**30,
-        help="Skip the pandas panel when its estimated size exceeds this (default: 60%% of RAM).",
+        "--repeat", type=int, default=1, help="Repeat the incremental run and the feature builds."
+    )
+    parser.add_argument(
+        "--rss-limit-gib", type=float, default=16.0,
+        help="Kill a measured step whose process tree passes this RSS (default 16; the machine is shared).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pandas-budget-gib", type=float, default=0.5 * psutil.virtual_memory().total / 2**30,
+        help="Skip the pandas build when its estimated peak RSS exceeds this (default: half the RAM).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--commit", default="HEAD",
+        help="Measure the code of this commit (exported from git; default HEAD), not the work tree.",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
     parser.add_argument("--keep", action="store_true", help="Keep the work folders.")
+    parser.add_argument(
+        "--check", nargs="?", const=SODAI_DIR, type=Path, metavar="SOURCE_DIR",
+        help="Only verify that the pandas baseline equals the SQL build (default source: the real data).",
+    )  # fmt: skip
     parser.add_argument("--feature-build", nargs=2, metavar=("ENGINE", "WAREHOUSE"), help=argparse.SUPPRESS)
+    parser.add_argument("--dagster-steps", type=Path, metavar="DAGSTER_HOME", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.dagster_steps:
+        dagster_steps(args.dagster_steps)
+        return
     if args.feature_build:
         engine, warehouse = args.feature_build
-        builders = {
-            "duckdb": build_features_duckdb,
-            "panel": build_panel_duckdb,
-            "pandas": build_features_pandas,
-        }
-        builders[engine](Path(warehouse))
+        {"duckdb": build_features_duckdb, "pandas": build_features_pandas}[engine](Path(warehouse))
         return
 
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ovni-bench-"))
+    sha = use_commit(args.commit, workdir)
+    if args.check:
+        print(f"commit {sha}")
+        sys.exit(0 if check(args.check) else 1)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     if 1 in scales and not (SODAI_DIR / "transacciones.parquet").exists():
         sys.exit(f"1× needs the real data at {SODAI_DIR}")
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ovni-bench-"))
-    print(f"machine: {machine()}\nworkdir: {workdir}", flush=True)
+    print(f"machine: {machine()}; commit {sha}\nworkdir: {workdir}", flush=True)
     results = []
     for scale in scales:
-        results.append(run_scale(scale, workdir, args.seed, args.hpo_seconds, args.pandas_budget_gib * 2**30))
+        results.append(run_scale(scale, workdir, args))
         if not args.keep:
             shutil.rmtree(workdir / f"scale_{scale}", ignore_errors=True)
-    print_summary(results)
+    print_summary(results, sha)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"machine": machine(), "results": [{**asdict(r), "speedup": r.speedup} for r in results]},
-                indent=2,
-            )
-        )
+        payload = {
+            "machine": machine(),
+            "commit": sha,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "results": [{**asdict(r, dict_factory=without_output), "speedup": r.speedup} for r in results],
+        }
+        args.json.write_text(json.dumps(payload, indent=2, default=str))
 
 
 if __name__ == "__main__":
