@@ -437,7 +437,8 @@ def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
     """Read the clean tables out of the warehouse (as a notebook would) and build the features in pandas."""
     from ovni_assets.features.pair_features import DISCOVERY_TOP_K, HISTORY_WEEKS
 
-    with duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False}) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
         transactions = con.execute(
             "SELECT customer_id, product_id, order_id, purchase_date, items FROM transactions"
         ).df()
