@@ -53,9 +53,10 @@ REPO = Path(__file__).resolve().parents[1]
 OVNI = Path(sys.executable).with_name("ovni")
 SODAI_DIR = REPO.parent / "shared" / "data" / "sodai"
 REAL_CUSTOMERS = 1500
-# Peak RSS of the pandas build per pair-week of its panel (measured at 1× and 10×, rounded up): the
-# estimate that decides whether it can run at all.
-PANDAS_BYTES_PER_PANEL_ROW = 2500
+# Peak RSS of the pandas build: a base plus bytes per pair-week of its panel (measured at 1× and 10×,
+# rounded up); the estimate decides whether it runs at all.
+PANDAS_BASE_BYTES = 0.4 * 2**30
+PANDAS_BYTES_PER_PANEL_ROW = 1500
 
 
 @dataclass
@@ -302,7 +303,25 @@ def pandas_pair_features(
     panel["label"] = by_pair["bought"].shift(-1)
     panel["weeks_since_last"] = panel["wi"] - panel["last_bought_wi"]
 
-    history = panel[panel["weeks_since_last"] < history_weeks].copy()
+    # customer-type level, pair part: customers of the type who bought the product in the last 8 weeks
+    types = customers.set_index("customer_id")["customer_type"]
+    type_buyers = (
+        (panel["bought_w8"] > 0)
+        .groupby(
+            [panel["customer_id"].map(types).rename("customer_type"), panel["product_id"], panel["wi"]],
+            observed=True,
+        )
+        .sum()
+        .rename("buyers")
+        .reset_index()
+    )
+
+    history_columns = [
+        "customer_id", "product_id", "wi", "first_wi", "last_bought_wi", "first_date", "last_date",
+        "days_total", "units_total", "weeks_since_last", *WINDOW_COLUMNS, "label",
+    ]  # fmt: skip
+    history = panel.loc[panel["weeks_since_last"] < history_weeks, history_columns]
+    del panel, by_pair, pair
     week_end = first_week + history["wi"] * WEEK + pd.Timedelta(days=6)
     history["weeks_since_first"] = history["wi"] - history["first_wi"]
     history["mean_units"] = history["units_total"] / history["bought_total"]
@@ -312,6 +331,9 @@ def pandas_pair_features(
     week_span = history["last_bought_wi"] - history["first_wi"]
     history["mean_gap_weeks"] = (week_span / (history["bought_total"] - 1)).where(history["bought_total"] > 1)
     history["is_discovery"] = False
+    history = history.drop(
+        columns=["first_wi", "last_bought_wi", "first_date", "last_date", "days_total", "units_total"]
+    )
 
     # customer level: dense customer × week grid from the customer's first purchase
     customer_weeks = weekly.groupby(["customer_id", "wi"]).agg(
@@ -347,6 +369,9 @@ def pandas_pair_features(
     cf["cust_days_since_last"] = (cust_week_end - by_customer["last_date"].ffill()).dt.days
     weeks_known = cf["wi"] - cf["cust_first_wi"] + 1
     cf["cust_order_days_per_week"] = by_customer["order_days"].cumsum() / weeks_known
+    cf = cf.drop(columns=["products", "units", "last_date", "order_days", "new_products", "active"])
+    customer_attributes = ["customer_type", "num_deliver_per_week", "latitude", "longitude"]
+    cf = cf.merge(customers[["customer_id", *customer_attributes]], on="customer_id", how="left")
 
     # product level: customers per week, their 4-week mean and its trend against the 12-week mean
     product_weeks = weekly.groupby(["product_id", "wi"]).size().rename("customers")
@@ -354,30 +379,25 @@ def pandas_pair_features(
     pf = dense_grid(product_first, n_weeks).merge(
         product_weeks.reset_index(), on=["product_id", "wi"], how="left", sort=False
     )
-    pf["prod_customers_w1"] = pf["customers"].fillna(0)
+    pf["prod_customers_w1"] = pf.pop("customers").fillna(0)
     by_product = pf.groupby("product_id", sort=False)["prod_customers_w1"]
     pf["prod_customers_w4"] = by_product.rolling(4, min_periods=1).mean().to_numpy()
     pf["prod_trend"] = pf["prod_customers_w4"] / (1 + by_product.rolling(12, min_periods=1).mean().to_numpy())
 
-    # customer-type level: share of the type's active customers who bought the product in the last 8 weeks
-    types = customers.set_index("customer_id")["customer_type"]
-    cf["customer_type"] = cf["customer_id"].map(types)
-    type_active = (cf["cust_active_w4"] > 0).groupby([cf["customer_type"], cf["wi"]]).sum().rename("active")
-    panel_type = panel["customer_id"].map(types).rename("customer_type")
-    type_buyers = (
-        (panel["bought_w8"] > 0)
-        .groupby([panel_type, panel["product_id"], panel["wi"]])
+    # customer-type level: the share of the type's active customers, and the type's top products
+    type_active = (
+        (cf["cust_active_w4"] > 0)
+        .groupby([cf["customer_type"], cf["wi"]], observed=True)
         .sum()
-        .rename("buyers")
-        .reset_index()
+        .rename("active")
     )
     type_share = type_buyers.merge(type_active.reset_index(), on=["customer_type", "wi"])
-    type_share["type_share_w8"] = type_share["buyers"] / type_share["active"].clip(lower=1)
+    type_share["type_share_w8"] = type_share.pop("buyers") / type_share.pop("active").clip(lower=1)
     type_top = (
         type_share.sort_values(
             ["customer_type", "wi", "type_share_w8", "product_id"], ascending=[True, True, False, True]
         )
-        .groupby(["customer_type", "wi"])
+        .groupby(["customer_type", "wi"], observed=True)
         .head(discovery_top_k)
     )
 
@@ -389,36 +409,18 @@ def pandas_pair_features(
     discovery = discovery.loc[never_bought, ["customer_id", "product_id", "wi"]]
     bought_next = weekly[["customer_id", "product_id"]].assign(wi=weekly["wi"] - 1, bought_next=1.0)
     discovery = discovery.merge(bought_next, on=["customer_id", "product_id", "wi"], how="left")
-    discovery["label"] = discovery["bought_next"].fillna(0).where(discovery["wi"] < n_weeks - 1)
-    discovery = discovery.drop(columns="bought_next").assign(
-        is_discovery=True, **dict.fromkeys(WINDOW_COLUMNS, 0)
-    )
+    discovery["label"] = discovery.pop("bought_next").fillna(0).where(discovery["wi"] < n_weeks - 1)
+    discovery = discovery.assign(is_discovery=True, **dict.fromkeys(WINDOW_COLUMNS, 0))
 
-    history_columns = [
-        "customer_id", "product_id", "wi", "weeks_since_last", "weeks_since_first", *WINDOW_COLUMNS,
-        "mean_units", "days_since_last", "mean_gap_days", "mean_gap_weeks", "label", "is_discovery",
-    ]  # fmt: skip
-    customer_columns = [
-        "cust_days_since_last", "cust_order_days_per_week", "cust_active_w1", "cust_active_w4",
-        "cust_active_w8", "cust_active_w12", "cust_active_total", "cust_weeks_since_last",
-        "cust_products_w1", "cust_products_w4", "cust_units_w4", "cust_products_total", "cust_first_wi",
-    ]  # fmt: skip
-    rows = pd.concat([history[history_columns], discovery], ignore_index=True)
-    rows = rows.merge(cf[["customer_id", "wi", *customer_columns]], on=["customer_id", "wi"])
-    rows = rows.merge(
-        pf[["product_id", "wi", "prod_customers_w1", "prod_customers_w4", "prod_trend"]],
-        on=["product_id", "wi"],
-        how="left",
-    )
-    customer_attributes = ["num_deliver_per_week", "latitude", "longitude", "customer_type"]
-    rows = rows.merge(customers[["customer_id", *customer_attributes]], on="customer_id", how="left")
+    # every candidate with its customer, product and customer-type features and attributes (products' rows
+    # of `pf` exist for every candidate's week: the product was bought by then)
+    rows = pd.concat([history, discovery], ignore_index=True)
+    del history, discovery
+    rows = rows.merge(cf, on=["customer_id", "wi"])
     product_attributes = ["size", "brand", "category", "sub_category", "segment", "package"]
-    rows = rows.merge(products[["product_id", *product_attributes]], on="product_id", how="left")
-    rows = rows.merge(
-        type_share[["customer_type", "product_id", "wi", "type_share_w8"]],
-        on=["customer_type", "product_id", "wi"],
-        how="left",
-    )
+    pf = pf.merge(products[["product_id", *product_attributes]], on="product_id", how="left")
+    rows = rows.merge(pf, on=["product_id", "wi"], how="left")
+    rows = rows.merge(type_share, on=["customer_type", "product_id", "wi"], how="left")
     for column in ("prod_customers_w1", "prod_customers_w4", "prod_trend", "type_share_w8"):
         rows[column] = rows[column].fillna(0)
     rows["week_start"] = first_week + rows["wi"] * WEEK
@@ -434,7 +436,8 @@ def pandas_pair_features(
 
 
 def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
-    """Read the clean tables out of the warehouse (as a notebook would) and build the features in pandas."""
+    """Read the clean tables out of the warehouse (as a notebook would: the columns it needs, text as
+    categories) and build the features in pandas."""
     from ovni_assets.features.pair_features import DISCOVERY_TOP_K, HISTORY_WEEKS
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -442,9 +445,16 @@ def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
         transactions = con.execute(
             "SELECT customer_id, product_id, order_id, purchase_date, items FROM transactions"
         ).df()
-        customers = con.execute("SELECT * FROM customers").df()
-        products = con.execute("SELECT * FROM products").df()
+        customers = con.execute(
+            "SELECT customer_id, customer_type, num_deliver_per_week, latitude, longitude FROM customers"
+        ).df()
+        products = con.execute(
+            "SELECT product_id, size, brand, category, sub_category, segment, package FROM products"
+        ).df()
     transactions["purchase_date"] = pd.to_datetime(transactions["purchase_date"])
+    customers["customer_type"] = customers["customer_type"].astype("category")
+    for column in ("brand", "category", "sub_category", "segment", "package"):
+        products[column] = products[column].astype("category")
     return pandas_pair_features(transactions, customers, products, HISTORY_WEEKS, DISCOVERY_TOP_K)
 
 
@@ -716,7 +726,7 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
             result.pair_feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
 
     result.panel_rows = panel_rows(home / "warehouse.duckdb")
-    estimate = result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
+    estimate = PANDAS_BASE_BYTES + result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
     if estimate > min(args.pandas_budget_gib * 2**30, rss_limit):
         result.pandas_skipped = (
             f"panel of {result.panel_rows:,} pair-weeks needs about {estimate / 2**30:.0f} GiB "
