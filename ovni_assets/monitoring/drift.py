@@ -1,9 +1,9 @@
 """Feature drift: the newest feature week against the champion's training reference.
 
-Per feature: PSI (population stability index, in DuckDB SQL over bounded samples) plus a test — two-sample
-Kolmogorov–Smirnov for numeric features, chi-square on the category counts for categorical ones (scipy, on
-samples of at most `TEST_SAMPLE_ROWS` rows a side). p-values are corrected for the number of features
-(Benjamini–Hochberg). A feature is *drifted* only when all hold:
+Per feature: PSI (population stability index; bin counts in DuckDB SQL over bounded samples) plus a
+test — two-sample Kolmogorov–Smirnov for numeric features, chi-square on the category counts for categorical
+ones (scipy, on samples of at most `TEST_SAMPLE_ROWS` rows a side). p-values are corrected for the number of
+features (Benjamini–Hochberg). A feature is *drifted* only when all hold:
 
 - adjusted p < `ALPHA` (not noise of a small sample);
 - PSI ≥ `PSI_THRESHOLD` (an effect worth acting on: with a million rows any shift is "significant");
@@ -21,6 +21,7 @@ its `train_last_week`), current = the rows of the newest feature week; each is a
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,13 +59,72 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _long_sql(table: str, side: str, columns: list[str], cast: str) -> str:
-    """`table` unpivoted to (side, feature, value) rows, NULLs kept."""
-    select = ", ".join(f"CAST({_quoted(c)} AS {cast}) AS {_quoted(c)}" for c in columns)
-    return (
-        f"SELECT '{side}' AS side, feature, value FROM (SELECT {select} FROM {table}) "
-        f"UNPIVOT INCLUDE NULLS (value FOR feature IN ({', '.join(_quoted(c) for c in columns)}))"
+def _reference_edges(
+    con: duckdb.DuckDBPyConnection, reference: str, numeric: list[str], bins: int
+) -> dict[str, list[float]]:
+    """Per numeric feature, the distinct reference quantiles cutting it into `bins` bins (NULLs ignored)."""
+    cut_points = [i / bins for i in range(1, bins)]
+    select = ", ".join(
+        f"list_sort(list_distinct(quantile_disc(CAST({_quoted(c)} AS DOUBLE), {cut_points})))"
+        for c in numeric
     )
+    row = con.execute(f"SELECT {select} FROM {reference}").fetchone()
+    return {feature: list(edges or []) for feature, edges in zip(numeric, row, strict=True)}
+
+
+def _numeric_bin_counts(
+    con: duckdb.DuckDBPyConnection, table: str, edges: dict[str, list[float]]
+) -> dict[str, dict[str, int]]:
+    """{feature: {bin: rows}} in one scan: bin k holds the values above exactly k edges, NULLs `MISSING`.
+
+    Counts "above edge e" per edge (plain filtered counts, no per-row lists) and takes differences."""
+    aggregates, params = ["count(*)"], []
+    for feature, feature_edges in edges.items():
+        value = f"CAST({_quoted(feature)} AS DOUBLE)"
+        aggregates.append(f"count({value})")
+        aggregates.extend(f"count_if({value} > ?)" for _ in feature_edges)
+        params.extend(feature_edges)
+    row = iter(con.execute(f"SELECT {', '.join(aggregates)} FROM {table}", params).fetchone())
+    total = next(row)
+    counts = {}
+    for feature, feature_edges in edges.items():
+        present = next(row)
+        above = [present, *(next(row) for _ in feature_edges), 0]
+        counts[feature] = {str(k): above[k] - above[k + 1] for k in range(len(feature_edges) + 1)}
+        counts[feature][MISSING] = total - present
+    return counts
+
+
+def _categorical_counts(
+    con: duckdb.DuckDBPyConnection, table: str, categorical: list[str]
+) -> dict[str, dict[str, int]]:
+    """{feature: {category: rows}}, NULLs `MISSING`."""
+    counts: dict[str, dict[str, int]] = {feature: {} for feature in categorical}
+    if not categorical:
+        return counts
+    select = ", ".join(
+        f"coalesce(CAST({_quoted(c)} AS VARCHAR), '{MISSING}') AS {_quoted(c)}" for c in categorical
+    )
+    rows = con.execute(
+        f"SELECT feature, value, count(*) FROM (SELECT {select} FROM {table}) "
+        f"UNPIVOT (value FOR feature IN ({', '.join(_quoted(c) for c in categorical)})) GROUP BY ALL"
+    ).fetchall()
+    for feature, value, count in rows:
+        counts[feature][value] = count
+    return counts
+
+
+def _psi(reference: dict[str, int], current: dict[str, int]) -> float:
+    """PSI of two bin-count histograms; bins empty on both sides dropped, shares smoothed by half a row."""
+    bins = [b for b in reference.keys() | current.keys() if reference.get(b, 0) + current.get(b, 0) > 0]
+    reference_total = sum(reference.get(b, 0) for b in bins) + 0.5 * len(bins)
+    current_total = sum(current.get(b, 0) for b in bins) + 0.5 * len(bins)
+    psi = 0.0
+    for b in bins:
+        p_reference = (reference.get(b, 0) + 0.5) / reference_total
+        p_current = (current.get(b, 0) + 0.5) / current_total
+        psi += (p_current - p_reference) * math.log(p_current / p_reference)
+    return psi
 
 
 def population_stability(
@@ -75,49 +135,19 @@ def population_stability(
     categorical: list[str],
     bins: int = PSI_BINS,
 ) -> dict[str, float]:
-    """PSI per feature, computed in SQL: numeric features in reference-quantile bins (ties merge bins),
-    categorical features by category; NULL is a bin of its own; shares smoothed by half a row per bin."""
-    parts = []
-    if numeric:
-        cut_points = [i / bins for i in range(1, bins)]
-        parts.append(f"""
-            numeric_long AS ({_long_sql(reference, "reference", numeric, "DOUBLE")}
-                UNION ALL {_long_sql(current, "current", numeric, "DOUBLE")}),
-            edges AS (
-                SELECT feature, list_sort(list_distinct(quantile_disc(value, {cut_points}))) AS edges
-                FROM numeric_long WHERE side = 'reference' AND value IS NOT NULL GROUP BY feature),
-            numeric_binned AS (
-                SELECT side, feature,
-                    CASE WHEN value IS NULL THEN '{MISSING}'
-                         ELSE coalesce(len(list_filter(edges, lambda e: e < value)), 0)::VARCHAR END AS bin
-                FROM numeric_long LEFT JOIN edges USING (feature))""")
-    if categorical:
-        parts.append(f"""
-            categorical_long AS ({_long_sql(reference, "reference", categorical, "VARCHAR")}
-                UNION ALL {_long_sql(current, "current", categorical, "VARCHAR")}),
-            categorical_binned AS (
-                SELECT side, feature, coalesce(value, '{MISSING}') AS bin FROM categorical_long)""")
-    binned = " UNION ALL ".join(
-        f"SELECT * FROM {name}"
-        for name, used in (("numeric_binned", numeric), ("categorical_binned", categorical))
-        if used
-    )
-    rows = con.execute(f"""
-        WITH {", ".join(parts)},
-        counts AS (
-            SELECT feature, bin,
-                count(*) FILTER (WHERE side = 'reference') AS n_reference,
-                count(*) FILTER (WHERE side = 'current') AS n_current
-            FROM ({binned}) GROUP BY feature, bin),
-        shares AS (
-            SELECT feature,
-                (n_reference + 0.5) / (sum(n_reference) OVER f + 0.5 * count(*) OVER f) AS p_reference,
-                (n_current + 0.5) / (sum(n_current) OVER f + 0.5 * count(*) OVER f) AS p_current
-            FROM counts WINDOW f AS (PARTITION BY feature))
-        SELECT feature, sum((p_current - p_reference) * ln(p_current / p_reference)) AS psi
-        FROM shares GROUP BY feature
-    """).fetchall()
-    return {feature: float(psi) for feature, psi in rows}
+    """PSI per feature: numeric features in reference-quantile bins (ties merge bins), categorical features
+    by category; NULL is a bin of its own; shares smoothed by half a row per bin. The bin counts come from
+    DuckDB (one aggregate scan per table and kind); the PSI arithmetic runs on those few hundred counts."""
+    edges = _reference_edges(con, reference, numeric, bins) if numeric else {}
+    reference_counts = {
+        **_numeric_bin_counts(con, reference, edges),
+        **_categorical_counts(con, reference, categorical),
+    }
+    current_counts = {
+        **_numeric_bin_counts(con, current, edges),
+        **_categorical_counts(con, current, categorical),
+    }
+    return {f: _psi(reference_counts[f], current_counts[f]) for f in numeric + categorical}
 
 
 def _sample(
