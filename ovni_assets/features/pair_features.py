@@ -12,15 +12,26 @@ Candidates for week t:
 Every window is a `ROWS` frame over a dense pair × week (or customer × week, product × week) grid that
 starts at the first purchase, so a row's features never look past its own week and rows of week t do not
 change when later weeks are appended (the label of the newest week is filled in then).
+
+Incremental build: one SELECT computes the rows of feature weeks >= `since` (all weeks in a full build).
+The weekly run replaces only the weeks from the one before the oldest week whose transactions changed (per
+week fingerprints of `transactions` recorded in `feature_build_weeks`); a full build when the table or its
+state is missing, `customers`/`products` changed or the definition hash (SQL, parameters, feature list)
+changed (`feature_build_state`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import duckdb
 
+from ovni_assets.warehouse import table_exists
+
 HISTORY_WEEKS = 26
+HISTORY_WINDOW_WEEKS = 26  # the longest window (bought_w26): how far back a feature week's rows look
 DISCOVERY_TOP_K = 10
 
 # Model inputs, in the order the model sees them.
@@ -90,32 +101,42 @@ GROUP BY customer_id, product_id, week_start
 ORDER BY week_start, customer_id, product_id
 """
 
-PAIR_FEATURES_SQL = """
-CREATE OR REPLACE TABLE pair_features AS
-WITH bounds AS (
-    SELECT min(week_start) AS first_week, max(week_start) AS last_week FROM weekly_purchases
-), weeks AS (
+# The SELECT of the rows of feature weeks >= {since}. A full build has since = the first week; a partial
+# build (the weekly run) recomputes the weeks new data can change. Every window reaches at most 25 weeks
+# back, so the pair, customer and product grids start at {grid_start} = since - 25 weeks (or the first week);
+# all-history aggregates (totals, first purchase, distinct products) add a prefix from the weeks before it.
+# Each grid is sorted once (one window spec per grid). Add a pair feature: a column in `pair_windows`, then
+# `history`, then the final SELECT (and FEATURE_COLUMNS).
+PAIR_FEATURES_SELECT = """
+WITH weeks AS (
     SELECT CAST(w AS DATE) AS week_start
-    FROM bounds, range(bounds.first_week, bounds.last_week + INTERVAL 7 DAY, INTERVAL 7 DAY) AS t(w)
+    FROM range(DATE '{grid_start}', DATE '{last_week}' + INTERVAL 7 DAY, INTERVAL 7 DAY) AS t(w)
+), recent_purchases AS (
+    SELECT * FROM weekly_purchases WHERE week_start >= DATE '{grid_start}'
 ),
--- pair level: dense grid from the pair's first purchase to the newest week
+-- all-history pairs: first week and day (discovery skips pairs bought up to t; customers count them)
 pairs AS (
-    SELECT customer_id, product_id, min(week_start) AS first_week FROM weekly_purchases GROUP BY ALL
+    SELECT customer_id, product_id, min(week_start) AS first_week, min(first_purchase_date) AS first_date
+    FROM weekly_purchases GROUP BY ALL
+),
+-- pair level: pairs bought since grid_start, dense from their first purchase in the grid to the newest week
+pair_prefix AS (
+    SELECT customer_id, product_id, count(*) AS bought, sum(units) AS units, sum(purchase_days) AS days
+    FROM weekly_purchases WHERE week_start < DATE '{grid_start}' GROUP BY ALL
 ), pair_grid AS (
-    SELECT p.customer_id, p.product_id, w.week_start, p.first_week,
+    SELECT r.customer_id, r.product_id, w.week_start,
         coalesce(wp.units, 0) AS units, coalesce(wp.orders, 0) AS orders,
-        coalesce(wp.purchase_days, 0) AS purchase_days, wp.first_purchase_date, wp.last_purchase_date,
+        coalesce(wp.purchase_days, 0) AS purchase_days, wp.last_purchase_date,
         (wp.units IS NOT NULL)::INTEGER AS bought
-    FROM pairs p
-    JOIN weeks w ON w.week_start >= p.first_week
-    LEFT JOIN weekly_purchases wp USING (customer_id, product_id, week_start)
+    FROM (SELECT customer_id, product_id, min(week_start) AS grid_first FROM recent_purchases GROUP BY ALL) r
+    JOIN weeks w ON w.week_start >= r.grid_first
+    LEFT JOIN recent_purchases wp
+        ON wp.customer_id = r.customer_id AND wp.product_id = r.product_id AND wp.week_start = w.week_start
 ), pair_windows AS (
-    SELECT customer_id, product_id, week_start, first_week,
-        max(CASE WHEN bought = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING)
-            AS last_bought_week,
+    SELECT customer_id, product_id, week_start,
+        max(CASE WHEN bought = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING) AS last_bought_week,
         max(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS last_date,
-        min(first_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS first_date,
-        sum(purchase_days) OVER (w ROWS UNBOUNDED PRECEDING) AS days_total,
+        sum(purchase_days) OVER (w ROWS UNBOUNDED PRECEDING) AS run_days,
         bought AS bought_w1,
         lag(bought, 1, 0) OVER w AS bought_lag1,
         lag(bought, 2, 0) OVER w AS bought_lag2,
@@ -125,80 +146,98 @@ pairs AS (
         sum(bought) OVER (w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS bought_w8,
         sum(bought) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS bought_w12,
         sum(bought) OVER (w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS bought_w26,
-        sum(bought) OVER (w ROWS UNBOUNDED PRECEDING) AS bought_total,
+        sum(bought) OVER (w ROWS UNBOUNDED PRECEDING) AS run_bought,
         sum(units) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS units_w4,
         sum(units) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS units_w12,
         sum(orders) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS orders_w4,
-        sum(units) OVER (w ROWS UNBOUNDED PRECEDING) AS units_total,
-        lead(bought) OVER (PARTITION BY customer_id, product_id ORDER BY week_start) AS label
+        sum(units) OVER (w ROWS UNBOUNDED PRECEDING) AS run_units,
+        lead(bought) OVER w AS label
     FROM pair_grid
     WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY week_start)
+), pair_current AS (
+    SELECT * FROM pair_windows WHERE week_start >= DATE '{since}'
 ), history AS (
-    SELECT customer_id, product_id, week_start,
-        date_diff('day', last_bought_week, week_start) // 7 AS weeks_since_last,
-        date_diff('day', first_week, week_start) // 7 AS weeks_since_first,
-        bought_w1, bought_lag1, bought_lag2, bought_lag3,
-        bought_w2, bought_w4, bought_w8, bought_w12, bought_w26, bought_total,
-        units_w4, units_w12, orders_w4,
-        units_total / bought_total AS mean_units,
-        date_diff('day', last_date, week_start + 6) AS days_since_last,
-        CASE WHEN days_total > 1 THEN date_diff('day', first_date, last_date) / (days_total - 1) END
-            AS mean_gap_days,
-        CASE WHEN bought_total > 1
-             THEN (date_diff('day', first_week, last_bought_week) // 7) / (bought_total - 1) END
-            AS mean_gap_weeks,
-        label, false AS is_discovery
-    FROM pair_windows
-    WHERE date_diff('day', last_bought_week, week_start) // 7 < {history_weeks}
+    SELECT pw.customer_id, pw.product_id, pw.week_start,
+        date_diff('day', pw.last_bought_week, pw.week_start) // 7 AS weeks_since_last,
+        date_diff('day', p.first_week, pw.week_start) // 7 AS weeks_since_first,
+        pw.bought_w1, pw.bought_lag1, pw.bought_lag2, pw.bought_lag3,
+        pw.bought_w2, pw.bought_w4, pw.bought_w8, pw.bought_w12, pw.bought_w26,
+        coalesce(pp.bought, 0) + pw.run_bought AS bought_total,
+        pw.units_w4, pw.units_w12, pw.orders_w4,
+        (coalesce(pp.units, 0) + pw.run_units) / (coalesce(pp.bought, 0) + pw.run_bought) AS mean_units,
+        date_diff('day', pw.last_date, pw.week_start + 6) AS days_since_last,
+        CASE WHEN coalesce(pp.days, 0) + pw.run_days > 1
+             THEN date_diff('day', p.first_date, pw.last_date) / (coalesce(pp.days, 0) + pw.run_days - 1)
+        END AS mean_gap_days,
+        CASE WHEN coalesce(pp.bought, 0) + pw.run_bought > 1
+             THEN (date_diff('day', p.first_week, pw.last_bought_week) // 7)
+                  / (coalesce(pp.bought, 0) + pw.run_bought - 1)
+        END AS mean_gap_weeks,
+        pw.label, false AS is_discovery
+    FROM pair_current pw
+    JOIN pairs p USING (customer_id, product_id)
+    LEFT JOIN pair_prefix pp USING (customer_id, product_id)
+    WHERE date_diff('day', pw.last_bought_week, pw.week_start) // 7 < {history_weeks}
 ),
--- customer level: dense grid from the customer's first purchase
+-- customer level: customers active since grid_start, dense from their first active week in the grid
 customer_weeks AS (
     SELECT customer_id, week_start, count(*) AS products, sum(units) AS units,
         max(last_purchase_date) AS last_purchase_date
-    FROM weekly_purchases GROUP BY ALL
+    FROM recent_purchases GROUP BY ALL
 ), customer_days AS (
     SELECT customer_id, week_start, count(DISTINCT purchase_date) AS order_days
-    FROM transactions GROUP BY ALL
+    FROM transactions WHERE week_start >= DATE '{grid_start}' GROUP BY ALL
+), customer_prefix AS (
+    SELECT customer_id, count(DISTINCT week_start) AS active_weeks,
+        count(DISTINCT purchase_date) AS order_days_before
+    FROM transactions WHERE week_start < DATE '{grid_start}' GROUP BY ALL
+), customer_pairs AS (
+    SELECT customer_id, min(first_week) AS first_week,
+        count(*) FILTER (WHERE first_week < DATE '{grid_start}') AS products_before
+    FROM pairs GROUP BY ALL
 ), customer_new_pairs AS (
-    SELECT customer_id, first_week AS week_start, count(*) AS new_products FROM pairs GROUP BY ALL
-), customer_first AS (
-    SELECT customer_id, min(week_start) AS first_week FROM customer_weeks GROUP BY ALL
+    SELECT customer_id, first_week AS week_start, count(*) AS new_products
+    FROM pairs WHERE first_week >= DATE '{grid_start}' GROUP BY ALL
 ), customer_grid AS (
     SELECT c.customer_id, w.week_start,
         coalesce(cw.products, 0) AS products, coalesce(cw.units, 0) AS units,
         (cw.products IS NOT NULL)::INTEGER AS active, coalesce(np.new_products, 0) AS new_products,
-        cw.last_purchase_date, coalesce(cd.order_days, 0) AS order_days, c.first_week
-    FROM customer_first c
-    JOIN weeks w ON w.week_start >= c.first_week
+        cw.last_purchase_date, coalesce(cd.order_days, 0) AS order_days
+    FROM (SELECT customer_id, min(week_start) AS grid_first FROM customer_weeks GROUP BY ALL) c
+    JOIN weeks w ON w.week_start >= c.grid_first
     LEFT JOIN customer_weeks cw USING (customer_id, week_start)
     LEFT JOIN customer_new_pairs np USING (customer_id, week_start)
     LEFT JOIN customer_days cd USING (customer_id, week_start)
-), customer_features AS (
-    SELECT customer_id, week_start, first_week,
+), customer_running AS (
+    SELECT customer_id, week_start, cp.first_week,
         active AS cust_active_w1,
         sum(active) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_active_w4,
         sum(active) OVER (w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS cust_active_w8,
         sum(active) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS cust_active_w12,
-        sum(active) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_active_total,
+        coalesce(pre.active_weeks, 0) + sum(active) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_active_total,
         date_diff('day', max(CASE WHEN active = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING),
                   week_start) // 7 AS cust_weeks_since_last,
         products AS cust_products_w1,
         sum(products) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_products_w4,
         sum(units) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_units_w4,
-        sum(new_products) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_products_total,
+        cp.products_before + sum(new_products) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_products_total,
         date_diff('day', max(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING),
                   week_start + 6) AS cust_days_since_last,
-        sum(order_days) OVER (w ROWS UNBOUNDED PRECEDING)
-            / (date_diff('day', first_week, week_start) // 7 + 1) AS cust_order_days_per_week
+        (coalesce(pre.order_days_before, 0) + sum(order_days) OVER (w ROWS UNBOUNDED PRECEDING))
+            / (date_diff('day', cp.first_week, week_start) // 7 + 1) AS cust_order_days_per_week
     FROM customer_grid
+    JOIN customer_pairs cp USING (customer_id)
+    LEFT JOIN customer_prefix pre USING (customer_id)
     WINDOW w AS (PARTITION BY customer_id ORDER BY week_start)
+), customer_features AS (
+    SELECT * FROM customer_running WHERE week_start >= DATE '{since}'
 ),
--- product level
+-- product level: dense from the product's first week (or grid_start)
 product_weeks AS (
-    SELECT product_id, week_start, count(*) AS customers FROM weekly_purchases GROUP BY ALL
+    SELECT product_id, week_start, count(*) AS customers FROM recent_purchases GROUP BY ALL
 ), product_grid AS (
     SELECT p.product_id, w.week_start, coalesce(pw.customers, 0) AS customers
-    FROM (SELECT product_id, min(week_start) AS first_week FROM product_weeks GROUP BY ALL) p
+    FROM (SELECT product_id, min(first_week) AS first_week FROM pairs GROUP BY ALL) p
     JOIN weeks w ON w.week_start >= p.first_week
     LEFT JOIN product_weeks pw USING (product_id, week_start)
 ), product_features AS (
@@ -210,20 +249,29 @@ product_weeks AS (
     FROM product_grid
     WINDOW w AS (PARTITION BY product_id ORDER BY week_start)
 ),
--- customer-type level: share of active customers of the type who bought the product in the last 8 weeks
+-- customer-type level: share of active customers of the type who bought the product in the last 8 weeks,
+-- for every product someone of the type bought up to t (zero shares included: they can fill the top k)
 type_active AS (
-    SELECT c.customer_type, cf.week_start, count(*) FILTER (WHERE cf.cust_active_w4 > 0) AS active_customers
+    SELECT c.customer_type, cf.week_start, count(*) AS active_customers
     FROM customer_features cf JOIN customers c USING (customer_id)
+    WHERE cf.cust_active_w4 > 0
     GROUP BY ALL
 ), type_buyers AS (
-    SELECT c.customer_type, pw.product_id, pw.week_start,
-        count(*) FILTER (WHERE pw.bought_w8 > 0) AS buyers
-    FROM pair_windows pw JOIN customers c USING (customer_id)
+    SELECT c.customer_type, pc.product_id, pc.week_start, count(*) AS buyers
+    FROM pair_current pc JOIN customers c USING (customer_id)
+    WHERE pc.bought_w8 > 0
+    GROUP BY ALL
+), type_products AS (
+    SELECT c.customer_type, p.product_id, min(p.first_week) AS first_week
+    FROM pairs p JOIN customers c USING (customer_id)
     GROUP BY ALL
 ), type_share AS (
-    SELECT tb.customer_type, tb.product_id, tb.week_start,
-        tb.buyers / greatest(ta.active_customers, 1) AS type_share_w8
-    FROM type_buyers tb JOIN type_active ta USING (customer_type, week_start)
+    SELECT tp.customer_type, tp.product_id, w.week_start,
+        coalesce(tb.buyers, 0) / greatest(coalesce(ta.active_customers, 0), 1) AS type_share_w8
+    FROM type_products tp
+    JOIN weeks w ON w.week_start >= tp.first_week AND w.week_start >= DATE '{since}'
+    LEFT JOIN type_buyers tb USING (customer_type, product_id, week_start)
+    LEFT JOIN type_active ta USING (customer_type, week_start)
 ), type_top AS (
     SELECT * FROM type_share
     QUALIFY row_number() OVER (PARTITION BY customer_type, week_start
@@ -235,15 +283,13 @@ discovery AS (
     FROM customer_features cf
     JOIN customers c USING (customer_id)
     JOIN type_top tt ON tt.customer_type = c.customer_type AND tt.week_start = cf.week_start
-    WHERE cf.cust_active_w4 > 0
-      AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.customer_id = cf.customer_id
-                      AND p.product_id = tt.product_id AND p.first_week <= cf.week_start)
+    LEFT JOIN pairs p ON p.customer_id = cf.customer_id AND p.product_id = tt.product_id
+    WHERE cf.cust_active_w4 > 0 AND (p.first_week IS NULL OR p.first_week > cf.week_start)
 ), discovery_labelled AS (
-    SELECT d.*, CASE WHEN d.week_start < (SELECT last_week FROM bounds)
-                     THEN (wp.units IS NOT NULL)::INTEGER END AS label
+    SELECT d.*, CASE WHEN d.week_start < DATE '{last_week}' THEN (wp.units IS NOT NULL)::INTEGER END AS label
     FROM discovery d
-    LEFT JOIN weekly_purchases wp ON wp.customer_id = d.customer_id AND wp.product_id = d.product_id
-        AND wp.week_start = d.week_start + INTERVAL 7 DAY
+    LEFT JOIN recent_purchases wp ON wp.customer_id = d.customer_id AND wp.product_id = d.product_id
+        AND wp.week_start = d.week_start + 7
 ), candidates AS (
     SELECT * FROM history
     UNION ALL BY NAME
@@ -282,8 +328,11 @@ LEFT JOIN customers c USING (customer_id)
 LEFT JOIN products p USING (product_id)
 LEFT JOIN type_share ts ON ts.customer_type = c.customer_type AND ts.product_id = k.product_id
     AND ts.week_start = k.week_start
-ORDER BY k.week_start, k.customer_id, k.product_id
 """
+
+
+STATE_TABLE = "feature_build_state"  # per built table: definition and master-data fingerprints
+STATE_WEEKS_TABLE = "feature_build_weeks"  # per built table and week: fingerprint of that week's transactions
 
 
 @dataclass(frozen=True)
@@ -293,6 +342,153 @@ class FeatureStats:
     history_rows: int
     discovery_rows: int
     newest_week: str | None
+    mode: str = "full"  # "full", "partial" (weeks >= recomputed_from replaced) or "unchanged"
+    recomputed_from: str | None = None  # first feature week recomputed (None: nothing recomputed)
+    weeks_recomputed: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build must recompute: every week (`since` None and `full`), weeks >= `since`, or nothing."""
+
+    full: bool
+    since: date | None
+    reason: str
+
+
+def _week_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    first, last = con.execute("SELECT min(week_start), max(week_start) FROM weekly_purchases").fetchone()
+    return first, last
+
+
+def pair_features_select(
+    con: duckdb.DuckDBPyConnection,
+    since: date | None = None,
+    history_weeks: int = HISTORY_WEEKS,
+    discovery_top_k: int = DISCOVERY_TOP_K,
+) -> str:
+    """The SELECT of `pair_features` rows of feature weeks >= `since` (all weeks when None)."""
+    first, last = _week_bounds(con)
+    if first is None:  # no purchases: an empty table of the right shape
+        first = last = date(2000, 1, 3)
+    since = max(since or first, first)
+    reach = max(HISTORY_WINDOW_WEEKS, int(history_weeks))  # windows and the candidate rule look back
+    grid_start = max(first, since - timedelta(weeks=reach - 1))
+    return PAIR_FEATURES_SELECT.format(
+        since=since,
+        grid_start=grid_start,
+        last_week=last,
+        history_weeks=int(history_weeks),
+        discovery_top_k=int(discovery_top_k),
+    )
+
+
+def definition_hash(history_weeks: int = HISTORY_WEEKS, discovery_top_k: int = DISCOVERY_TOP_K) -> str:
+    """Changes whenever the feature SQL, its parameters or the feature list change (forces a full build)."""
+    text = "\n".join(
+        [
+            WEEKLY_PURCHASES_SQL,
+            PAIR_FEATURES_SELECT,
+            str(history_weeks),
+            str(discovery_top_k),
+            *FEATURE_COLUMNS,
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _master_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Row count and order-free hash of every row of `customers` or `products` (any attribute change)."""
+    if not table_exists(con, table):
+        return "missing"
+    count, digest = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} t").fetchone()
+    return f"{count}:{digest}"
+
+
+def _transaction_week_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
+    """Per ISO week: row count and order-free hash of that week's rows of `transactions`."""
+    rows = con.execute(
+        "SELECT week_start, count(*), bit_xor(hash(t)) FROM transactions t GROUP BY week_start"
+    ).fetchall()
+    return {week: f"{count}:{digest}" for week, count, digest in rows}
+
+
+def _ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name VARCHAR PRIMARY KEY, definition_hash VARCHAR, "
+        "customers_fingerprint VARCHAR, products_fingerprint VARCHAR, mode VARCHAR, built_at TIMESTAMP)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {STATE_WEEKS_TABLE} (table_name VARCHAR, week_start DATE, "
+        "fingerprint VARCHAR)"
+    )
+
+
+@dataclass(frozen=True)
+class InputState:
+    """Fingerprints of everything a feature table is built from."""
+
+    definition: str
+    customers: str
+    products: str
+    weeks: dict[date, str]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, definition: str) -> InputState:
+        return cls(
+            definition=definition,
+            customers=_master_fingerprint(con, "customers"),
+            products=_master_fingerprint(con, "products"),
+            weeks=_transaction_week_fingerprints(con),
+        )
+
+    def plan_against(self, con: duckdb.DuckDBPyConnection, table: str, label_lag_weeks: int) -> BuildPlan:
+        """Full build, or the weeks from (oldest changed week - `label_lag_weeks`) on, or nothing."""
+        if not table_exists(con, table) or not table_exists(con, STATE_TABLE):
+            return BuildPlan(True, None, f"{table} or its build state does not exist")
+        recorded = con.execute(
+            f"SELECT definition_hash, customers_fingerprint, products_fingerprint FROM {STATE_TABLE} "
+            "WHERE table_name = ?",
+            [table],
+        ).fetchone()
+        if recorded is None:
+            return BuildPlan(True, None, f"no build state recorded for {table}")
+        if recorded[0] != self.definition:
+            return BuildPlan(True, None, "the feature definition changed")
+        if recorded[1] != self.customers:
+            return BuildPlan(True, None, "customers changed")
+        if recorded[2] != self.products:
+            return BuildPlan(True, None, "products changed")
+        old_weeks = dict(
+            con.execute(
+                f"SELECT week_start, fingerprint FROM {STATE_WEEKS_TABLE} WHERE table_name = ?", [table]
+            ).fetchall()
+        )
+        changed = [w for w in self.weeks.keys() | old_weeks.keys() if self.weeks.get(w) != old_weeks.get(w)]
+        if not changed:
+            return BuildPlan(False, None, "no transaction week changed")
+        oldest = min(changed)
+        return BuildPlan(
+            False,
+            oldest - timedelta(weeks=label_lag_weeks),
+            f"{len(changed)} transaction week(s) changed, the oldest {oldest}",
+        )
+
+    def record(self, con: duckdb.DuckDBPyConnection, table: str, mode: str) -> None:
+        """Store these fingerprints as the inputs `table` was built from (inside the build's transaction)."""
+        _ensure_state_tables(con)
+        con.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = ?", [table])
+        con.execute(
+            f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [table, self.definition, self.customers, self.products, mode],
+        )
+        con.execute(f"DELETE FROM {STATE_WEEKS_TABLE} WHERE table_name = ?", [table])
+        if self.weeks:
+            con.executemany(
+                f"INSERT INTO {STATE_WEEKS_TABLE} VALUES (?, ?, ?)",
+                [(table, week, fingerprint) for week, fingerprint in sorted(self.weeks.items())],
+            )
 
 
 def build_weekly_purchases(con: duckdb.DuckDBPyConnection) -> int:
@@ -305,16 +501,58 @@ def build_pair_features(
     con: duckdb.DuckDBPyConnection,
     history_weeks: int = HISTORY_WEEKS,
     discovery_top_k: int = DISCOVERY_TOP_K,
+    incremental: bool = False,
 ) -> FeatureStats:
-    """(Re)build `pair_features` from `weekly_purchases`, `customers` and `products`."""
+    """Build `pair_features` from `weekly_purchases`, `transactions`, `customers` and `products`.
+
+    Full build by default. With `incremental`, only the feature weeks that changed transactions can change
+    are replaced (from the week before the oldest changed week: its label changes), in one transaction;
+    a full build when the table or its recorded state is missing, customers or products changed, or the
+    feature definition changed. Both paths run the same SELECT, so they give the same table.
+    """
     con.execute("SET enable_progress_bar = false")
-    con.execute(
-        PAIR_FEATURES_SQL.format(history_weeks=int(history_weeks), discovery_top_k=int(discovery_top_k))
+    con.execute("SET preserve_insertion_order = false")
+    state = InputState.read(con, definition_hash(history_weeks, discovery_top_k))
+    plan = (
+        state.plan_against(con, "pair_features", label_lag_weeks=1)
+        if incremental
+        else BuildPlan(True, None, "full build requested")
     )
+    first, last = _week_bounds(con)
+    if not plan.full and plan.since is not None and first is not None and plan.since <= first:
+        plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
+    mode, recomputed_from = "unchanged", None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if plan.full:
+            select = pair_features_select(con, None, history_weeks, discovery_top_k)
+            con.execute(f"CREATE OR REPLACE TABLE pair_features AS {select}")
+            mode, recomputed_from = "full", first
+        elif plan.since is not None:
+            select = pair_features_select(con, plan.since, history_weeks, discovery_top_k)
+            con.execute("DELETE FROM pair_features WHERE week_start >= ?", [plan.since])
+            con.execute(f"INSERT INTO pair_features {select}")
+            mode, recomputed_from = "partial", plan.since
+        state.record(con, "pair_features", mode)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     rows, weeks, discovery, newest = con.execute(
         "SELECT count(*), count(DISTINCT week_start), count(*) FILTER (WHERE is_discovery = 'yes'), "
         "max(week_start)::VARCHAR FROM pair_features"
     ).fetchone()
+    weeks_recomputed = 0
+    if recomputed_from is not None and last is not None:
+        weeks_recomputed = (last - recomputed_from).days // 7 + 1
     return FeatureStats(
-        rows=rows, weeks=weeks, history_rows=rows - discovery, discovery_rows=discovery, newest_week=newest
+        rows=rows,
+        weeks=weeks,
+        history_rows=rows - discovery,
+        discovery_rows=discovery,
+        newest_week=newest,
+        mode=mode,
+        recomputed_from=str(recomputed_from) if recomputed_from is not None else None,
+        weeks_recomputed=weeks_recomputed,
+        reason=plan.reason,
     )
