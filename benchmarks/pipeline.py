@@ -30,6 +30,7 @@ every column (numbers within a relative 1e-9, everything else exactly, NULLs equ
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -98,6 +99,8 @@ class ScaleResult:
     incremental_run: Repeated | None = None
     incremental_run_steps: list[dict] = field(default_factory=list)
     duckdb_features: Repeated | None = None
+    incremental_features: Repeated | None = None
+    incremental_features_note: str | None = None
     pair_feature_rows: int | None = None
     panel_rows: int | None = None
     pandas_features: Repeated | None = None
@@ -462,11 +465,45 @@ def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
 
 
 def build_features_duckdb(warehouse: Path) -> None:
+    """OVNI's full feature build, on a connection opened as OVNI opens its warehouse (its settings)."""
     from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
+    from ovni_assets.warehouse import connect
 
-    con = duckdb.connect(str(warehouse))
+    con = connect(warehouse)
     build_weekly_purchases(con)
     print(json.dumps({"rows": build_pair_features(con).rows}))
+
+
+def build_features_incremental(warehouse: Path) -> None:
+    """The feature assets' weekly work: `weekly_purchases`, then only the `pair_features` weeks that the
+    new transactions can change (the warehouse holds the previous build and its build state)."""
+    from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
+    from ovni_assets.warehouse import connect
+
+    con = connect(warehouse)
+    build_weekly_purchases(con)
+    stats = build_pair_features(con, incremental=True)
+    print(json.dumps({"rows": stats.rows, "mode": stats.mode, "weeks_recomputed": stats.weeks_recomputed}))
+
+
+def has_incremental_build() -> bool:
+    from ovni_assets.features.pair_features import build_pair_features
+
+    return "incremental" in inspect.signature(build_pair_features).parameters
+
+
+def land_new_week(previous: Path, current: Path) -> None:
+    """Give the warehouse `previous` (as the last run left it) the clean tables of `current` (a week more)."""
+    with duckdb.connect(str(previous)) as con:
+        con.execute(f"ATTACH '{current}' AS current_run (READ_ONLY)")
+        for table in ("transactions", "customers", "products"):
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM current_run.{table}")
+
+
+def table_fingerprint(warehouse: Path) -> tuple[int, int]:
+    """Row count and order-free hash of `pair_features`."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT count(*), bit_xor(hash(t)) FROM pair_features t").fetchone()
 
 
 def build_features_pandas(warehouse: Path) -> None:
@@ -630,14 +667,24 @@ def read_steps(home: Path, folder: Path, seen: set[str]) -> list[dict]:
 
 
 def print_steps(runs: list[dict]) -> None:
+    """One line per run: steps of 0.5 s or more, the rest summed."""
     for run in runs:
-        steps = ", ".join(
-            f"{s['step']} {s['seconds']:.1f} s" + ("" if s["status"] == "ok" else " FAILED")
-            if "seconds" in s
-            else f"{s['step']} (unfinished)"
-            for s in run.get("steps", [])
+        steps, small = [], 0.0
+        for step in run.get("steps", []):
+            if "seconds" not in step:
+                steps.append(f"{step['step']} (unfinished)")
+            elif step["status"] != "ok" or step["seconds"] >= 0.5:
+                steps.append(
+                    f"{step['step']} {step['seconds']:.1f} s" + ("" if step["status"] == "ok" else " FAILED")
+                )
+            else:
+                small += step["seconds"]
+        if small:
+            steps.append(f"others {small:.1f} s")
+        print(
+            f"    {run.get('job', '?')} [{run.get('status', run.get('error', ''))}]: {', '.join(steps)}",
+            flush=True,
         )
-        print(f"    {run.get('job', '?')} [{run.get('status', run.get('error', ''))}]: {steps}", flush=True)
 
 
 # --- one scale ----------------------------------------------------------------------------------------------
@@ -703,6 +750,8 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
         return measure
 
     result.incremental_run = repeat(args.repeat, incremental)
+    warehouse_after_full = folder / "warehouse_after_full.duckdb"
+    shutil.move(after_full / "warehouse.duckdb", warehouse_after_full)
     shutil.rmtree(after_full)
     if not result.incremental_run.ok:
         print(
@@ -714,16 +763,32 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
     script = str(Path(__file__).resolve())
 
     def feature_build(engine: str) -> Measure:
-        shutil.copy(home / "warehouse.duckdb", copy)
+        if engine == "incremental":
+            shutil.copy(warehouse_after_full, copy)
+            land_new_week(copy, home / "warehouse.duckdb")
+        else:
+            shutil.copy(home / "warehouse.duckdb", copy)
         command = [sys.executable, script, "--feature-build", engine, str(copy)]
-        measure = measured(command, None, folder / f"features_{engine}.log", rss_limit)
+        measure = measured(command, env, folder / f"features_{engine}.log", rss_limit)
         print(f"  {engine} feature build: {describe(measure)}", flush=True)
         return measure
 
     result.duckdb_features = repeat(args.repeat, lambda: feature_build("duckdb"))
-    if result.duckdb_features.ok:
-        with duckdb.connect(str(copy), read_only=True) as con:
-            result.pair_feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
+    full_table = table_fingerprint(copy) if result.duckdb_features.ok else None
+    if full_table:
+        result.pair_feature_rows = full_table[0]
+    if has_incremental_build():
+        result.incremental_features = repeat(args.repeat, lambda: feature_build("incremental"))
+        if result.incremental_features.ok:
+            built = json.loads(result.incremental_features.runs[-1].output.strip().splitlines()[-1])
+            same = "the same table as" if table_fingerprint(copy) == full_table else "a DIFFERENT table from"
+            result.incremental_features_note = (
+                f"{built['mode']} build of {built['weeks_recomputed']} week(s); {same} the full build"
+            )
+            print(f"    {result.incremental_features_note}", flush=True)
+    else:
+        result.incremental_features_note = "no incremental pair_features build at this commit"
+    warehouse_after_full.unlink()
 
     result.panel_rows = panel_rows(home / "warehouse.duckdb")
     estimate = PANDAS_BASE_BYTES + result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
@@ -795,16 +860,18 @@ def print_summary(results: list[ScaleResult], sha: str) -> None:
 
     print(
         f"{'scale':>5} {'tx rows':>11} {'full run':>30} {'incremental run':>30} {'OVNI features':>30} "
-        f"{'pandas features':>30} {'speed-up':>8}"
+        f"{'OVNI incremental features':>30} {'pandas features':>30} {'speed-up':>8}"
     )
     for r in results:
         speedup = f"{r.speedup:>7.1f}×" if r.speedup else f"{'-':>8}"
         print(
             f"{r.scale:>4}× {r.transaction_rows:>11,} {cell(r.full_run)} {cell(r.incremental_run)} "
-            f"{cell(r.duckdb_features)} {cell(r.pandas_features)} {speedup}"
+            f"{cell(r.duckdb_features)} {cell(r.incremental_features)} {cell(r.pandas_features)} {speedup}"
         )
         if r.pandas_skipped:
             print(f"      pandas at {r.scale}×: {r.pandas_skipped}")
+        if r.incremental_features_note:
+            print(f"      incremental features at {r.scale}×: {r.incremental_features_note}")
         if r.full_run.failed:
             print(f"      full run at {r.scale}×: {r.full_run.failed}")
 
@@ -853,7 +920,12 @@ def main() -> None:
         return
     if args.feature_build:
         engine, warehouse = args.feature_build
-        {"duckdb": build_features_duckdb, "pandas": build_features_pandas}[engine](Path(warehouse))
+        builders = {
+            "duckdb": build_features_duckdb,
+            "incremental": build_features_incremental,
+            "pandas": build_features_pandas,
+        }
+        builders[engine](Path(warehouse))
         return
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ovni-bench-"))
