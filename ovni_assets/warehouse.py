@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from ovni_assets.settings import get_settings
+
 
 class RunLockTimeout(RuntimeError):
     """Another pipeline run held the warehouse for longer than we were willing to wait."""
@@ -49,12 +51,23 @@ def run_lock(lock_path: Path, timeout_seconds: float, on_wait=None) -> Iterator[
         os.close(fd)
 
 
+def connection_config() -> dict[str, str]:
+    """DuckDB settings of every OVNI connection: a memory limit (`OVNI_DUCKDB_MEMORY_LIMIT`) and a spill
+    folder under OVNI_HOME, so big builds go to disk instead of growing without bound; threads default."""
+    settings = get_settings()
+    return {
+        "memory_limit": settings.duckdb_memory_limit,
+        "temp_directory": str(settings.duckdb_temp_dir),
+    }
+
+
 def connect(path: Path, read_only: bool = False, attempts: int = 50) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file, retrying while another process holds its lock (e.g. someone browsing it)."""
+    """Open a DuckDB file with `connection_config()`, retrying while another process holds its lock."""
+    config = connection_config()
     delay = 0.05
     for attempt in range(attempts):
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException:
             if attempt == attempts - 1:
                 raise

@@ -358,7 +358,7 @@ class BuildPlan:
 
 
 def _week_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    first, last = con.execute("SELECT min(week_start), max(week_start) FROM weekly_purchases").fetchone()
+    first, last = con.execute("SELECT min(week_start), max(week_start) FROM weekly_purchases").fetchall()[0]
     return first, last
 
 
@@ -402,7 +402,7 @@ def _master_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Row count and order-free hash of every row of `customers` or `products` (any attribute change)."""
     if not table_exists(con, table):
         return "missing"
-    count, digest = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} t").fetchone()
+    count, digest = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} t").fetchall()[0]
     return f"{count}:{digest}"
 
 
@@ -451,9 +451,10 @@ class InputState:
             f"SELECT definition_hash, customers_fingerprint, products_fingerprint FROM {STATE_TABLE} "
             "WHERE table_name = ?",
             [table],
-        ).fetchone()
-        if recorded is None:
+        ).fetchall()
+        if not recorded:
             return BuildPlan(True, None, f"no build state recorded for {table}")
+        recorded = recorded[0]
         if recorded[0] != self.definition:
             return BuildPlan(True, None, "the feature definition changed")
         if recorded[1] != self.customers:
@@ -494,7 +495,7 @@ class InputState:
 def build_weekly_purchases(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `weekly_purchases` from `transactions`; returns its row count."""
     con.execute(WEEKLY_PURCHASES_SQL)
-    return con.execute("SELECT count(*) FROM weekly_purchases").fetchone()[0]
+    return con.execute("SELECT count(*) FROM weekly_purchases").fetchall()[0][0]
 
 
 def build_pair_features(
@@ -541,7 +542,7 @@ def build_pair_features(
     rows, weeks, discovery, newest = con.execute(
         "SELECT count(*), count(DISTINCT week_start), count(*) FILTER (WHERE is_discovery = 'yes'), "
         "max(week_start)::VARCHAR FROM pair_features"
-    ).fetchone()
+    ).fetchall()[0]
     weeks_recomputed = 0
     if recomputed_from is not None and last is not None:
         weeks_recomputed = (last - recomputed_from).days // 7 + 1

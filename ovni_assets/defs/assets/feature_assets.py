@@ -1,4 +1,5 @@
-"""Features group: weekly purchases and point-in-time pair features, rebuilt in DuckDB SQL."""
+"""Features group: weekly purchases and point-in-time pair features in DuckDB SQL (pair features are
+rebuilt incrementally: only the weeks changed transactions can change)."""
 
 import dagster as dg
 
@@ -25,11 +26,17 @@ def weekly_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"duckdb"},
     description="One row per candidate (customer, product, feature week t): features from weeks ≤ t only, "
     "`label` = bought in t + 1 (NULL for the newest week, whose rows next week's predictions score). "
-    "Candidates: pairs bought in the last 26 weeks plus top products of the customer's type never bought.",
+    "Candidates: pairs bought in the last 26 weeks plus top products of the customer's type never bought. "
+    "Incremental: replaces only the weeks from the one before the oldest changed transaction week; full "
+    "rebuild when customers, products or the feature definition changed.",
 )
-def pair_features(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def pair_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        stats = features.build_pair_features(con)
+        stats = features.build_pair_features(con, incremental=True)
+        context.log.info(
+            f"pair_features: {stats.mode} build ({stats.reason}); "
+            f"{stats.weeks_recomputed} week(s) recomputed from {stats.recomputed_from}"
+        )
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(con, "pair_features"),
@@ -38,5 +45,9 @@ def pair_features(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 "discovery_rows": stats.discovery_rows,
                 "newest_feature_week": stats.newest_week or "",
                 "feature_columns": dg.MetadataValue.json(features.FEATURE_COLUMNS),
+                "build_mode": stats.mode,
+                "build_reason": stats.reason,
+                "recomputed_from_week": stats.recomputed_from or "",
+                "weeks_recomputed": stats.weeks_recomputed,
             }
         )
