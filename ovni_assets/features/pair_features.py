@@ -22,6 +22,7 @@ changed (`feature_build_state`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -91,14 +92,14 @@ CATEGORICAL_FEATURES = [
 FEATURE_COLUMNS = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 KEY_COLUMNS = ["customer_id", "product_id", "week_start"]
 
-WEEKLY_PURCHASES_SQL = """
-CREATE OR REPLACE TABLE weekly_purchases AS
+# The rows of weeks >= {since} (the first week in a full build).
+WEEKLY_PURCHASES_SELECT = """
 SELECT customer_id, product_id, week_start, sum(items) AS units, count(DISTINCT order_id) AS orders,
     count(DISTINCT purchase_date) AS purchase_days,
     min(purchase_date) AS first_purchase_date, max(purchase_date) AS last_purchase_date
 FROM transactions
+WHERE week_start >= DATE '{since}'
 GROUP BY customer_id, product_id, week_start
-ORDER BY week_start, customer_id, product_id
 """
 
 # The SELECT of the rows of feature weeks >= {since}. A full build has since = the first week; a partial
@@ -386,16 +387,13 @@ def pair_features_select(
 
 def definition_hash(history_weeks: int = HISTORY_WEEKS, discovery_top_k: int = DISCOVERY_TOP_K) -> str:
     """Changes whenever the feature SQL, its parameters or the feature list change (forces a full build)."""
-    text = "\n".join(
-        [
-            WEEKLY_PURCHASES_SQL,
-            PAIR_FEATURES_SELECT,
-            str(history_weeks),
-            str(discovery_top_k),
-            *FEATURE_COLUMNS,
-        ]
+    return _hash(
+        WEEKLY_PURCHASES_SELECT,
+        PAIR_FEATURES_SELECT,
+        str(history_weeks),
+        str(discovery_top_k),
+        *FEATURE_COLUMNS,
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _master_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -430,16 +428,16 @@ class InputState:
     """Fingerprints of everything a feature table is built from."""
 
     definition: str
-    customers: str
-    products: str
+    customers: str | None  # None: the table does not read customers / products
+    products: str | None
     weeks: dict[date, str]
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, definition: str) -> InputState:
+    def read(cls, con: duckdb.DuckDBPyConnection, definition: str, master_data: bool = True) -> InputState:
         return cls(
             definition=definition,
-            customers=_master_fingerprint(con, "customers"),
-            products=_master_fingerprint(con, "products"),
+            customers=_master_fingerprint(con, "customers") if master_data else None,
+            products=_master_fingerprint(con, "products") if master_data else None,
             weeks=_transaction_week_fingerprints(con),
         )
 
@@ -457,9 +455,9 @@ class InputState:
         recorded = recorded[0]
         if recorded[0] != self.definition:
             return BuildPlan(True, None, "the feature definition changed")
-        if recorded[1] != self.customers:
+        if self.customers is not None and recorded[1] != self.customers:
             return BuildPlan(True, None, "customers changed")
-        if recorded[2] != self.products:
+        if self.products is not None and recorded[2] != self.products:
             return BuildPlan(True, None, "products changed")
         old_weeks = dict(
             con.execute(
@@ -492,10 +490,60 @@ class InputState:
             )
 
 
-def build_weekly_purchases(con: duckdb.DuckDBPyConnection) -> int:
-    """(Re)build `weekly_purchases` from `transactions`; returns its row count."""
-    con.execute(WEEKLY_PURCHASES_SQL)
-    return con.execute("SELECT count(*) FROM weekly_purchases").fetchall()[0][0]
+def build_weekly_purchases(con: duckdb.DuckDBPyConnection, incremental: bool = False) -> FeatureStats:
+    """Build `weekly_purchases` from `transactions`: in full, or (`incremental`) only the weeks whose
+    transactions changed since the last build, replaced in one transaction."""
+    con.execute("SET preserve_insertion_order = false")
+    state = InputState.read(con, _hash(WEEKLY_PURCHASES_SELECT), master_data=False)
+    plan = (
+        state.plan_against(con, "weekly_purchases", label_lag_weeks=0)
+        if incremental
+        else BuildPlan(True, None, "full build requested")
+    )
+    first = con.execute("SELECT min(week_start) FROM transactions").fetchall()[0][0] or date(2000, 1, 3)
+    if not plan.full and plan.since is not None and plan.since <= first:
+        plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
+    return _replace_weeks(con, "weekly_purchases", plan, state, WEEKLY_PURCHASES_SELECT.format, first)
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _replace_weeks(
+    con: duckdb.DuckDBPyConnection, table: str, plan: BuildPlan, state: InputState, select_of, first: date
+) -> FeatureStats:
+    """Apply `plan` to `table` in one transaction (`select_of(since=...)` gives the rows of weeks >= since)
+    and record `state`; returns what was done."""
+    mode, recomputed_from = "unchanged", None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if plan.full:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_of(since=first)}")
+            mode, recomputed_from = "full", first
+        elif plan.since is not None:
+            con.execute(f"DELETE FROM {table} WHERE week_start >= ?", [plan.since])
+            con.execute(f"INSERT INTO {table} {select_of(since=plan.since)}")
+            mode, recomputed_from = "partial", plan.since
+        state.record(con, table, mode)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rows, weeks, newest = con.execute(
+        f"SELECT count(*), count(DISTINCT week_start), max(week_start) FROM {table}"
+    ).fetchall()[0]
+    return FeatureStats(
+        rows=rows,
+        weeks=weeks,
+        history_rows=0,
+        discovery_rows=0,
+        newest_week=str(newest) if newest is not None else None,
+        mode=mode,
+        recomputed_from=str(recomputed_from) if recomputed_from is not None else None,
+        weeks_recomputed=(newest - recomputed_from).days // 7 + 1 if recomputed_from and newest else 0,
+        reason=plan.reason,
+    )
 
 
 def build_pair_features(
@@ -519,41 +567,17 @@ def build_pair_features(
         if incremental
         else BuildPlan(True, None, "full build requested")
     )
-    first, last = _week_bounds(con)
+    first, _ = _week_bounds(con)
     if not plan.full and plan.since is not None and first is not None and plan.since <= first:
         plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
-    mode, recomputed_from = "unchanged", None
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if plan.full:
-            select = pair_features_select(con, None, history_weeks, discovery_top_k)
-            con.execute(f"CREATE OR REPLACE TABLE pair_features AS {select}")
-            mode, recomputed_from = "full", first
-        elif plan.since is not None:
-            select = pair_features_select(con, plan.since, history_weeks, discovery_top_k)
-            con.execute("DELETE FROM pair_features WHERE week_start >= ?", [plan.since])
-            con.execute(f"INSERT INTO pair_features {select}")
-            mode, recomputed_from = "partial", plan.since
-        state.record(con, "pair_features", mode)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    rows, weeks, discovery, newest = con.execute(
-        "SELECT count(*), count(DISTINCT week_start), count(*) FILTER (WHERE is_discovery = 'yes'), "
-        "max(week_start)::VARCHAR FROM pair_features"
-    ).fetchall()[0]
-    weeks_recomputed = 0
-    if recomputed_from is not None and last is not None:
-        weeks_recomputed = (last - recomputed_from).days // 7 + 1
-    return FeatureStats(
-        rows=rows,
-        weeks=weeks,
-        history_rows=rows - discovery,
-        discovery_rows=discovery,
-        newest_week=newest,
-        mode=mode,
-        recomputed_from=str(recomputed_from) if recomputed_from is not None else None,
-        weeks_recomputed=weeks_recomputed,
-        reason=plan.reason,
+    first = first or date(2000, 1, 3)
+    stats = _replace_weeks(
+        con,
+        "pair_features",
+        plan,
+        state,
+        lambda since: pair_features_select(con, since, history_weeks, discovery_top_k),
+        first,
     )
+    discovery = con.execute("SELECT count(*) FROM pair_features WHERE is_discovery = 'yes'").fetchall()[0][0]
+    return dataclasses.replace(stats, history_rows=stats.rows - discovery, discovery_rows=discovery)

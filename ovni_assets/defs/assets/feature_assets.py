@@ -12,12 +12,16 @@ from ovni_assets.features import pair_features as features
     group_name="features",
     deps=["transactions"],
     kinds={"duckdb"},
-    description="Customer × product × ISO week: `units`, `orders` (distinct orders), purchase days.",
+    description="Customer × product × ISO week: `units`, `orders` (distinct orders), purchase days. "
+    "Incremental: replaces only the weeks whose transactions changed.",
 )
-def weekly_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def weekly_purchases(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        features.build_weekly_purchases(con)
-        return dg.MaterializeResult(metadata=table_metadata(con, "weekly_purchases"))
+        stats = features.build_weekly_purchases(con, incremental=True)
+        context.log.info(f"weekly_purchases: {stats.mode} build ({stats.reason})")
+        return dg.MaterializeResult(
+            metadata={**table_metadata(con, "weekly_purchases"), **build_metadata(stats)}
+        )
 
 
 @dg.asset(
@@ -45,9 +49,16 @@ def pair_features(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 "discovery_rows": stats.discovery_rows,
                 "newest_feature_week": stats.newest_week or "",
                 "feature_columns": dg.MetadataValue.json(features.FEATURE_COLUMNS),
-                "build_mode": stats.mode,
-                "build_reason": stats.reason,
-                "recomputed_from_week": stats.recomputed_from or "",
-                "weeks_recomputed": stats.weeks_recomputed,
+                **build_metadata(stats),
             }
         )
+
+
+def build_metadata(stats: features.FeatureStats) -> dict[str, str | int]:
+    """Which build ran (full / partial / unchanged), why, and the weeks it recomputed."""
+    return {
+        "build_mode": stats.mode,
+        "build_reason": stats.reason,
+        "recomputed_from_week": stats.recomputed_from or "",
+        "weeks_recomputed": stats.weeks_recomputed,
+    }

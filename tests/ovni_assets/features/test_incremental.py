@@ -12,6 +12,8 @@ import pytest
 from ovni_assets.features.pair_features import (
     FEATURE_COLUMNS,
     STATE_TABLE,
+    STATE_WEEKS_TABLE,
+    WEEKLY_PURCHASES_SELECT,
     build_pair_features,
     build_weekly_purchases,
     pair_features_select,
@@ -71,22 +73,39 @@ def default_types() -> dict[int, str]:
 
 
 def incremental_build(con: duckdb.DuckDBPyConnection, **kwargs):
-    build_weekly_purchases(con)
+    """The weekly run's two builds; `weekly_purchases` must equal its full rebuild too."""
+    build_weekly_purchases(con, incremental=True)
+    full_weekly = WEEKLY_PURCHASES_SELECT.format(since="1900-01-01")
+    difference = con.execute(
+        f"SELECT count(*) FROM ((SELECT * FROM weekly_purchases EXCEPT ALL {full_weekly}) "
+        f"UNION ALL ({full_weekly} EXCEPT ALL SELECT * FROM weekly_purchases))"
+    ).fetchall()[0][0]
+    assert difference == 0
     return build_pair_features(con, incremental=True, **kwargs)
 
 
 def assert_equals_full_rebuild(con: duckdb.DuckDBPyConnection, **kwargs) -> None:
-    """The incremental table has exactly the rows a full build gives now (EXCEPT ALL both ways)."""
+    """The incremental table has the rows a full build gives now: EXCEPT ALL both ways on the exact columns,
+    and DOUBLE columns equal to 1e-9 by key (float sums may add in another order)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE full_build AS {pair_features_select(con, **kwargs)}")
-    only_incremental = con.execute(
-        "SELECT count(*) FROM (SELECT * FROM pair_features EXCEPT ALL SELECT * FROM full_build)"
-    ).fetchall()[0][0]
-    only_full = con.execute(
-        "SELECT count(*) FROM (SELECT * FROM full_build EXCEPT ALL SELECT * FROM pair_features)"
-    ).fetchall()[0][0]
-    rows = con.execute("SELECT count(*) FROM full_build").fetchall()[0][0]
+    schema = con.execute("DESCRIBE pair_features").fetchall()
+    exact = ", ".join(name for name, kind, *_ in schema if kind != "DOUBLE")
+    doubles = [name for name, kind, *_ in schema if kind == "DOUBLE"]
+    only_incremental, only_full, rows = con.execute(
+        f"""SELECT (SELECT count(*) FROM (SELECT {exact} FROM pair_features
+                                          EXCEPT ALL SELECT {exact} FROM full_build)),
+                   (SELECT count(*) FROM (SELECT {exact} FROM full_build
+                                          EXCEPT ALL SELECT {exact} FROM pair_features)),
+                   (SELECT count(*) FROM full_build)"""
+    ).fetchall()[0]
     assert rows > 1000
     assert (only_incremental, only_full) == (0, 0)
+    far = " OR ".join(f"(a.{c} IS NULL) <> (b.{c} IS NULL) OR abs(a.{c} - b.{c}) > 1e-9" for c in doubles)
+    differing = con.execute(
+        f"SELECT count(*) FROM pair_features a JOIN full_build b USING (customer_id, product_id, week_start) "
+        f"WHERE {far}"
+    ).fetchall()[0][0]
+    assert differing == 0
 
 
 @pytest.fixture
@@ -192,14 +211,18 @@ def test_a_week_before_the_first_one_means_a_full_build(warehouse):
 def test_a_failed_partial_build_leaves_table_and_state_as_they_were(warehouse):
     con, purchases = warehouse
     before = con.execute("SELECT count(*), max(week_start) FROM pair_features").fetchall()[0]
-    state = con.execute(f"SELECT * FROM {STATE_TABLE}").fetchall()
+    state_query = (
+        f"SELECT s.*, list(w.fingerprint ORDER BY w.week_start) FROM {STATE_TABLE} s "
+        f"JOIN {STATE_WEEKS_TABLE} w USING (table_name) WHERE table_name = 'pair_features' GROUP BY ALL"
+    )
+    state = con.execute(state_query).fetchall()
     load_transactions(con, pd.concat([purchases, random_purchases(seed=5, weeks=range(12, 13))]))
     build_weekly_purchases(con)
     con.execute("ALTER TABLE weekly_purchases RENAME COLUMN units TO quantity")  # the SELECT cannot bind
     with pytest.raises(duckdb.BinderException):
         build_pair_features(con, incremental=True)
     assert con.execute("SELECT count(*), max(week_start) FROM pair_features").fetchall()[0] == before
-    assert con.execute(f"SELECT * FROM {STATE_TABLE}").fetchall() == state
+    assert con.execute(state_query).fetchall() == state
     con.execute("ALTER TABLE weekly_purchases RENAME COLUMN quantity TO units")
     stats = build_pair_features(con, incremental=True)
     assert stats.mode == "partial" and stats.newest_week == str(week(12))
