@@ -1,7 +1,9 @@
 """Sensors and the schedule of the ML loop: retrain when monitoring says so, train the first model, refresh
-predictions on a new champion or a new feature week, and retrain weekly as a fallback.
+predictions on a new champion (trained, or promoted by hand) or a new feature week, and retrain weekly as a
+fallback.
 
-They read Dagster's event log only (the latest materializations and their metadata), never the warehouse,
+They read Dagster's event log only (the latest materializations, observations and their metadata), never the
+warehouse,
 and decide retraining with `ovni_assets.monitoring.triggers.decide_retrain`, the same function `ovni run`
 uses. Every requested training run carries its reason in the `ovni/retrain_reason` tag.
 
@@ -16,10 +18,10 @@ import dagster as dg
 from ovni_assets.defs.jobs import predict_job, train_job
 from ovni_assets.monitoring.triggers import (
     DRIFT_ASSET,
-    MODEL_ASSET,
     QUALITY_ASSET,
     RETRAIN_REASON_TAG,
     decide_retrain,
+    latest_champion_record,
     retrain_facts_from_instance,
 )
 
@@ -129,15 +131,14 @@ def no_champion_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult |
     job=predict_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a `purchase_model` materialization reports a champion other than the one last seen "
-    "(a challenger won), starts `predict_job` to score next week with it and republish the snapshot.",
+    description="When the champion differs from the one last seen (a challenger won: `purchase_model` "
+    "materialization; `ovni promote` moved the alias: `purchase_model` observation), starts `predict_job` to "
+    "score next week with it and republish the snapshot.",
 )
 def new_champion_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    record = latest_materialization(context.instance, MODEL_ASSET)
+    champion, record = latest_champion_record(context.instance)
     if record is None:
         return dg.SkipReason("No model trained yet.")
-    metadata = record.asset_materialization.metadata
-    champion = str(getattr(metadata.get("champion_version"), "value", "") or "")
     if not champion:
         return dg.SkipReason("The latest training left no champion.")
     if champion == context.cursor:
@@ -147,9 +148,13 @@ def new_champion_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
             skip_reason=f"Champion v{champion} comes from an `ovni run` cycle, which predicts itself.",
             cursor=champion,
         )
+    manual = record.asset_observation is not None
     request = dg.RunRequest(
         run_key=f"champion-v{champion}-{record.storage_id}",
-        tags={"ovni/trigger": "new_champion", "ovni/champion_version": champion},
+        tags={
+            "ovni/trigger": "manual_promotion" if manual else "new_champion",
+            "ovni/champion_version": champion,
+        },
     )
     return dg.SensorResult(run_requests=[request], cursor=champion)
 

@@ -20,6 +20,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ovni_assets.monitoring.triggers import MANUAL_PROMOTION_REASON
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings, get_settings
 
 EXPERIMENT_NAME = "ovni-purchase"
@@ -193,21 +194,41 @@ def promote_cli(version: str) -> int:
         print(f"ovni promote: version {version} is already the champion")
         return 0
     previous = move_champion(client, version)
-    client.set_model_version_tag(
-        MODEL_NAME, str(version), "promotion_reason", "promoted by hand (ovni promote)"
-    )
+    client.set_model_version_tag(MODEL_NAME, str(version), "promotion_reason", MANUAL_PROMOTION_REASON)
     with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
         con = connect(settings.warehouse_path)
         try:
             write_model_versions(con, client)
         finally:
             con.close()
+    moved = f"{MODEL_NAME}@{CHAMPION_ALIAS} -> version {version}" + (
+        f" (was {previous}, tagged {PREVIOUS_CHAMPION_TAG})" if previous else ""
+    )
+    try:
+        _record_in_dagster(str(version), str(current.version) if current else None)
+    except Exception as error:  # the alias moved; say that the sensors will not see it
+        print(
+            f"ovni promote: {moved}, but recording it in Dagster failed ({error}); new_champion_sensor will "
+            "not rescore next week: run `ovni run`",
+            file=sys.stderr,
+        )
+        return 1
     print(
-        f"ovni promote: {MODEL_NAME}@{CHAMPION_ALIAS} -> version {version}"
-        + (f" (was {previous}, tagged {PREVIOUS_CHAMPION_TAG})" if previous else "")
-        + "; the next `ovni run` scores next week with it"
+        f"ovni promote: {moved}; recorded in Dagster (new_champion_sensor rescores next week under "
+        "`ovni up`; otherwise the next `ovni run` does)"
     )
     return 0
+
+
+def _record_in_dagster(version: str, previous: str | None) -> None:
+    """An observation of `purchase_model` in the OVNI Dagster instance, which `new_champion_sensor` and
+    `decide_retrain`'s facts read (imported here: the serving package loads this module without dagster)."""
+    import dagster as dg
+
+    from ovni_assets.monitoring.triggers import report_manual_promotion
+
+    with dg.DagsterInstance.get() as instance:
+        report_manual_promotion(instance, version, previous)
 
 
 def _float(text: str | None) -> float | None:

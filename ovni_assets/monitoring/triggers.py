@@ -25,7 +25,9 @@ the daemon agree. Rules, first match wins:
 read the event log, not the warehouse). Metadata keys it reads:
 
 - `purchase_model`: `champion_version` (text; empty or absent = no champion after that run). The
-  materialization's timestamp is the time of the last training.
+  materialization's timestamp is the time of the last training. `ovni promote` records an *observation* of
+  `purchase_model` with the same `champion_version` key (`report_manual_promotion`): the champion is the one
+  of the newest materialization or observation, so a manual promotion counts without counting as a training.
 - `drift_report`: `drifted_features` (int), `reference_model_version` (text), `week_start` (text).
 - `prediction_quality`: `latest_f1` (float), `latest_model_version` (text), `latest_model_val_f1` (float).
 
@@ -43,13 +45,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, EventLogRecord
 
 RETRAIN_REASON_TAG = "ovni/retrain_reason"
 
 DRIFT_ASSET = "drift_report"
 QUALITY_ASSET = "prediction_quality"
 MODEL_ASSET = "purchase_model"
+MANUAL_PROMOTION_REASON = "promoted by hand (ovni promote)"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,45 @@ def decide_retrain(facts: RetrainFacts, policy: RetrainPolicy | None = None) -> 
     return RetrainDecision(False, "champion healthy: no drift, no degradation, not due")
 
 
+def _plain(metadata) -> dict[str, Any]:
+    return {key: getattr(value, "value", value) for key, value in metadata.items()}
+
+
+def latest_champion_record(instance: DagsterInstance) -> tuple[str, EventLogRecord | None]:
+    """(champion version, the event saying so) from the newest `purchase_model` materialization (a training)
+    or observation (`ovni promote`); ("", None) before the first training."""
+    from dagster import AssetKey
+
+    key = AssetKey(MODEL_ASSET)
+    records = [
+        *instance.fetch_materializations(key, limit=1).records,
+        *instance.fetch_observations(key, limit=1).records,
+    ]
+    if not records:
+        return "", None
+    newest = max(records, key=lambda record: record.storage_id)
+    event = newest.asset_materialization or newest.asset_observation
+    return str(_plain(event.metadata).get("champion_version") or ""), newest
+
+
+def report_manual_promotion(instance: DagsterInstance, version: str, previous: str | None) -> None:
+    """Record `ovni promote VERSION` in the event log: an observation of `purchase_model` whose
+    `champion_version` the sensors read like a training's (see `latest_champion_record`)."""
+    from dagster import AssetObservation
+
+    instance.report_runless_asset_event(
+        AssetObservation(
+            MODEL_ASSET,
+            description=f"champion moved by hand (ovni promote) to v{version}",
+            metadata={
+                "champion_version": str(version),
+                "previous_champion_version": str(previous or ""),
+                "promotion_reason": MANUAL_PROMOTION_REASON,
+            },
+        )
+    )
+
+
 def _latest_metadata(instance: DagsterInstance, asset: str) -> tuple[dict[str, Any], float] | None:
     """Plain values of the newest materialization's metadata of `asset`, and its timestamp."""
     from dagster import AssetKey
@@ -138,10 +180,7 @@ def _latest_metadata(instance: DagsterInstance, asset: str) -> tuple[dict[str, A
     event = instance.get_latest_materialization_event(AssetKey(asset))
     if event is None or event.asset_materialization is None:
         return None
-    metadata = {
-        key: getattr(value, "value", value) for key, value in event.asset_materialization.metadata.items()
-    }
-    return metadata, event.timestamp
+    return _plain(event.asset_materialization.metadata), event.timestamp
 
 
 def retrain_facts_from_instance(
@@ -153,7 +192,7 @@ def retrain_facts_from_instance(
     """The facts `decide_retrain` needs, from the latest materializations in Dagster's event log."""
     now = now or datetime.now(UTC)
     model = _latest_metadata(instance, MODEL_ASSET)
-    champion = str(model[0].get("champion_version") or "") if model else ""
+    champion, _ = latest_champion_record(instance)
     time_since_training = now - datetime.fromtimestamp(model[1], UTC) if model else None
 
     drifted_features = drift_week = None

@@ -20,7 +20,11 @@ from ovni_assets.defs.ml_sensors import (
     retrain_on_monitoring_sensor,
     retrain_schedule,
 )
-from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG
+from ovni_assets.monitoring.triggers import (
+    RETRAIN_REASON_TAG,
+    report_manual_promotion,
+    retrain_facts_from_instance,
+)
 
 DAY = 24 * 3600
 
@@ -200,6 +204,32 @@ def test_new_champion_refreshes_predictions_once():
         report(instance, "purchase_model", champion_version="3")
         second = evaluate(new_champion_sensor, instance, first.cursor)
         assert [r.tags["ovni/champion_version"] for r in second.run_requests] == ["3"]
+
+
+def test_a_manual_promotion_refreshes_predictions_and_becomes_the_champion_of_the_facts():
+    with dg.instance_for_test() as instance:
+        report(instance, "purchase_model", hours_ago=30, champion_version="2")
+        report(instance, "drift_report", drifted_features=0, reference_model_version="2", week_start="w")
+        first = evaluate(new_champion_sensor, instance)
+        assert [r.tags["ovni/champion_version"] for r in first.run_requests] == ["2"]
+
+        report_manual_promotion(instance, "1", previous="2")  # what `ovni promote 1` records
+        rollback = evaluate(new_champion_sensor, instance, first.cursor)
+        [request] = rollback.run_requests
+        assert request.tags == {"ovni/trigger": "manual_promotion", "ovni/champion_version": "1"}
+        assert request.run_key != first.run_requests[0].run_key and rollback.cursor == "1"
+        assert isinstance(evaluate(new_champion_sensor, instance, rollback.cursor), dg.SkipReason)
+
+        facts = retrain_facts_from_instance(instance)
+        assert facts.has_champion
+        assert facts.drifted_features is None  # the drift report was about v2, no longer the champion
+        assert facts.time_since_training.total_seconds() > 29 * 3600  # a promotion is not a training
+
+        report(instance, "purchase_model", champion_version="1")  # a later training kept v1: nothing new
+        assert isinstance(evaluate(new_champion_sensor, instance, rollback.cursor), dg.SkipReason)
+        report_manual_promotion(instance, "2", previous="1")  # and forward again
+        forward = evaluate(new_champion_sensor, instance, rollback.cursor)
+        assert [r.tags["ovni/champion_version"] for r in forward.run_requests] == ["2"]
 
 
 def test_new_week_predicts_only_with_a_champion_and_a_newer_week():

@@ -6,11 +6,13 @@ import subprocess
 import sys
 from datetime import date
 
+import dagster as dg
 import duckdb
 import mlflow
 import pytest
 
 from ovni_assets.model import promotion, registry, tracking, training
+from ovni_assets.monitoring.triggers import latest_champion_record
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
 FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
@@ -124,6 +126,11 @@ def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, t
     assert registry.promote_cli(first) == 0  # rollback
     assert f"-> version {first}" in capsys.readouterr().out
     assert alias_target(ovni_home) == first
+    with dg.DagsterInstance.get() as instance:  # the OVNI instance: new_champion_sensor sees the promotion
+        assert latest_champion_record(instance)[0] == first
+        [observation] = instance.fetch_observations(dg.AssetKey("purchase_model"), limit=5).records
+    metadata = observation.asset_observation.metadata
+    assert metadata["previous_champion_version"].value == second
     assert client.get_model_version(MODEL_NAME, second).tags[registry.PREVIOUS_CHAMPION_TAG] == "true"
     warehouse = duckdb.connect(str(ovni_home.warehouse_path), read_only=True)
     rows = warehouse.execute(
