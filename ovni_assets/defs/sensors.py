@@ -2,9 +2,12 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from ovni_assets.data.ingestion import file_sha256, known_hashes
 from ovni_assets.data.schema import table_for_file_name
 from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.defs.jobs import ingest_job
@@ -24,19 +27,43 @@ def landing_fingerprints(landing_dir) -> dict[str, list[int]]:
     return found
 
 
+def ingested_hashes(warehouse_path: Path) -> set[str] | None:
+    """sha256 of every file in the warehouse's `ingested_files`; None when a run holds the warehouse (one
+    read-only attempt: a sensor tick must not wait)."""
+    if not warehouse_path.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.IOException:
+        return None
+    try:
+        return known_hashes(con)
+    finally:
+        con.close()
+
+
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts an ingest run when a new or changed file appears in the landing zone.",
+    description="Starts an ingest run when a new or changed file appears in the landing zone, unless its "
+    "bytes are already in `ingested_files` (e.g. `ovni run` ingested it before the daemon started).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    landing_dir = get_settings().landing_dir
-    current = landing_fingerprints(landing_dir)
+    settings = get_settings()
+    current = landing_fingerprints(settings.landing_dir)
     previous = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(name for name, fingerprint in current.items() if previous.get(name) != fingerprint)
     if not changed:
-        return dg.SkipReason(f"No new files in {landing_dir}")
+        return dg.SkipReason(f"No new files in {settings.landing_dir}")
+    known = ingested_hashes(settings.warehouse_path)
+    if known:
+        changed = [name for name in changed if file_sha256(settings.landing_dir / name) not in known]
+    cursor = json.dumps(current, sort_keys=True)
+    if not changed:
+        return dg.SensorResult(
+            skip_reason="New or changed files hold bytes already ingested: nothing to do.", cursor=cursor
+        )
     run_key = hashlib.sha256(
         json.dumps({n: current[n] for n in changed}, sort_keys=True).encode()
     ).hexdigest()
@@ -46,7 +73,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
                 run_key=run_key, tags={"ovni/trigger": "landing", "ovni/files": ",".join(changed)[:200]}
             )
         ],
-        cursor=json.dumps(current, sort_keys=True),
+        cursor=cursor,
     )
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import dagster as dg
+import duckdb
 
+from ovni_assets.data.ingestion import ingest_landing
 from ovni_assets.defs.sensors import landing_sensor, run_failure_recorder
 from ovni_assets.monitoring.run_failures import recent_run_failures
 
@@ -43,6 +48,61 @@ def test_landing_sensor_requests_one_run_per_new_or_changed_file(ovni_home):
         third, _ = evaluate(instance, cursor=second.cursor)
         assert [r.tags["ovni/files"] for r in third.run_requests] == ["clientes.csv"]
         assert set(json.loads(third.cursor)) == {"transacciones_w1.parquet", "clientes.csv"}
+
+
+def ingest_into_warehouse(settings):
+    """What `ovni run`'s ingest does to the landing zone (the real ingestion into the real warehouse)."""
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        return ingest_landing(con, settings.landing_dir, settings.quarantine_dir)
+    finally:
+        con.close()
+
+
+def test_first_tick_skips_files_an_ovni_run_already_ingested(ovni_home, small_landing):
+    for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
+        shutil.copy(small_landing / name, ovni_home.landing_dir / name)
+    assert len(ingest_into_warehouse(ovni_home).ingested) == 3
+    with dg.instance_for_test() as instance:
+        first, _ = evaluate(instance)  # the daemon's first tick: no cursor yet
+        assert not first.run_requests
+        assert "already ingested" in first.skip_reason.skip_message
+        assert set(json.loads(first.cursor)) == {
+            "clientes.parquet",
+            "productos.parquet",
+            "transacciones.parquet",
+        }
+
+        # a copy of ingested bytes under a new name is not new either; a file with new bytes is
+        shutil.copy(small_landing / "clientes.parquet", ovni_home.landing_dir / "clientes_copy.parquet")
+        (ovni_home.landing_dir / "transacciones_w2.csv").write_text("customer_id\n1\n")
+        second, _ = evaluate(instance, cursor=first.cursor)
+        assert [r.tags["ovni/files"] for r in second.run_requests] == ["transacciones_w2.csv"]
+        assert "clientes_copy.parquet" in json.loads(second.cursor)
+
+
+def test_a_busy_warehouse_falls_back_to_requesting_the_run(ovni_home, small_landing):
+    shutil.copy(small_landing / "clientes.parquet", ovni_home.landing_dir / "clientes.parquet")
+    ingest_into_warehouse(ovni_home)
+    holder = subprocess.Popen(  # another process (a run) holds the warehouse open for writing
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "time.sleep(60)",
+            str(ovni_home.warehouse_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with dg.instance_for_test() as instance:
+            result, _ = evaluate(instance)
+        assert [r.tags["ovni/files"] for r in result.run_requests] == ["clientes.parquet"]
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @dg.op
