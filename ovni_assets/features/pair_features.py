@@ -493,7 +493,6 @@ class InputState:
 def build_weekly_purchases(con: duckdb.DuckDBPyConnection, incremental: bool = False) -> FeatureStats:
     """Build `weekly_purchases` from `transactions`: in full, or (`incremental`) only the weeks whose
     transactions changed since the last build, replaced in one transaction."""
-    con.execute("SET preserve_insertion_order = false")
     state = InputState.read(con, _hash(WEEKLY_PURCHASES_SELECT), master_data=False)
     plan = (
         state.plan_against(con, "weekly_purchases", label_lag_weeks=0)
@@ -516,6 +515,9 @@ def _replace_weeks(
     """Apply `plan` to `table` in one transaction (`select_of(since=...)` gives the rows of weeks >= since)
     and record `state`; returns what was done."""
     mode, recomputed_from = "unchanged", None
+    # Row order of the tables is not part of their contract (readers ORDER BY): let DuckDB write in parallel.
+    preserve_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = false")
     con.execute("BEGIN TRANSACTION")
     try:
         if plan.full:
@@ -530,6 +532,8 @@ def _replace_weeks(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(preserve_order)}")
     rows, weeks, newest = con.execute(
         f"SELECT count(*), count(DISTINCT week_start), max(week_start) FROM {table}"
     ).fetchall()[0]
@@ -560,7 +564,6 @@ def build_pair_features(
     feature definition changed. Both paths run the same SELECT, so they give the same table.
     """
     con.execute("SET enable_progress_bar = false")
-    con.execute("SET preserve_insertion_order = false")
     state = InputState.read(con, definition_hash(history_weeks, discovery_top_k))
     plan = (
         state.plan_against(con, "pair_features", label_lag_weeks=1)
