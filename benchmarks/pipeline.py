@@ -72,6 +72,7 @@ class Measure:
     load_end: float
     failed: str | None = None
     output: str = field(default="", repr=False)
+    rss_samples: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (epoch s, bytes)
 
 
 @dataclass
@@ -126,6 +127,7 @@ def measured(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     killed: list[str] = []
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def watch() -> None:
@@ -136,6 +138,7 @@ def measured(
                 rss = sum(p.memory_info().rss for p in tree)
             except psutil.NoSuchProcess:
                 continue
+            samples.append((time.time(), rss))
             if rss_limit_bytes and rss > rss_limit_bytes:
                 killed.append(
                     f"killed at {rss / 2**30:.1f} GiB RSS after {time.perf_counter() - started:.0f} s"
@@ -160,6 +163,7 @@ def measured(
         load_end=os.getloadavg()[0],
         failed=failed,
         output=output,
+        rss_samples=samples,
     )
 
 
@@ -655,14 +659,20 @@ def dagster_steps(dagster_home: Path) -> None:
     print(json.dumps(runs))
 
 
-def read_steps(home: Path, folder: Path, seen: set[str]) -> list[dict]:
-    """The Dagster runs of `home` not in `seen` (which is updated), with their step durations."""
+def read_steps(home: Path, folder: Path, seen: set[str], measure: Measure) -> list[dict]:
+    """The Dagster runs of `home` not in `seen` (which is updated), with their step durations and the peak
+    RSS of the process tree (`measure`'s samples, every second) while each step ran."""
     command = [sys.executable, str(Path(__file__).resolve()), "--dagster-steps", str(home / "dagster")]
-    measure = measured(command, None, folder / "dagster_steps.log")
-    if measure.failed:
-        return [{"error": measure.output[-500:]}]
-    runs = [run for run in json.loads(measure.output.strip().splitlines()[-1]) if run["run_id"] not in seen]
+    listing = measured(command, None, folder / "dagster_steps.log")
+    if listing.failed:
+        return [{"error": listing.output[-500:]}]
+    runs = [run for run in json.loads(listing.output.strip().splitlines()[-1]) if run["run_id"] not in seen]
     seen.update(run["run_id"] for run in runs)
+    for step in (step for run in runs for step in run["steps"] if "start" in step):
+        end = step["start"] + step.get("seconds", float("inf"))
+        during = [rss for at, rss in measure.rss_samples if step["start"] - 1 <= at <= end + 1]
+        if during:
+            step["peak_rss_mib"] = round(max(during) / 2**20)
     return runs
 
 
@@ -672,11 +682,12 @@ def print_steps(runs: list[dict]) -> None:
         steps, small = [], 0.0
         for step in run.get("steps", []):
             if "seconds" not in step:
-                steps.append(f"{step['step']} (unfinished)")
+                rss = f", {step['peak_rss_mib']:,} MiB" if "peak_rss_mib" in step else ""
+                steps.append(f"{step['step']} (unfinished{rss})")
             elif step["status"] != "ok" or step["seconds"] >= 0.5:
-                steps.append(
-                    f"{step['step']} {step['seconds']:.1f} s" + ("" if step["status"] == "ok" else " FAILED")
-                )
+                rss = f" ({step['peak_rss_mib']:,} MiB)" if "peak_rss_mib" in step else ""
+                failed = "" if step["status"] == "ok" else " FAILED"
+                steps.append(f"{step['step']} {step['seconds']:.1f} s{rss}{failed}")
             else:
                 small += step["seconds"]
         if small:
@@ -728,7 +739,7 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
         transaction_rows=rows,
         weeks=weeks,
         full_run=full,
-        full_run_steps=read_steps(home, folder, seen_runs),
+        full_run_steps=read_steps(home, folder, seen_runs, full),
     )
     print_steps(result.full_run_steps)
     if full.failed:
@@ -745,7 +756,7 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
             shutil.copy(path, home / "landing" / path.name)
         measure = measured([str(OVNI), "run"], env, folder / "incremental_run.log", rss_limit)
         print(f"  incremental run: {describe(measure)}", flush=True)
-        result.incremental_run_steps = read_steps(home, folder, seen_runs)
+        result.incremental_run_steps = read_steps(home, folder, seen_runs, measure)
         print_steps(result.incremental_run_steps)
         return measure
 
@@ -773,12 +784,12 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
         print(f"  {engine} feature build: {describe(measure)}", flush=True)
         return measure
 
-    result.duckdb_features = repeat(args.repeat, lambda: feature_build("duckdb"))
+    result.duckdb_features = repeat(args.repeat_features, lambda: feature_build("duckdb"))
     full_table = table_fingerprint(copy) if result.duckdb_features.ok else None
     if full_table:
         result.pair_feature_rows = full_table[0]
     if has_incremental_build():
-        result.incremental_features = repeat(args.repeat, lambda: feature_build("incremental"))
+        result.incremental_features = repeat(args.repeat_features, lambda: feature_build("incremental"))
         if result.incremental_features.ok:
             built = json.loads(result.incremental_features.runs[-1].output.strip().splitlines()[-1])
             same = "the same table as" if table_fingerprint(copy) == full_table else "a DIFFERENT table from"
@@ -799,7 +810,7 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
         )
         print(f"  pandas feature build skipped: {result.pandas_skipped}", flush=True)
     else:
-        result.pandas_features = repeat(args.repeat, lambda: feature_build("pandas"))
+        result.pandas_features = repeat(args.repeat_features, lambda: feature_build("pandas"))
         if result.speedup:
             print(
                 f"  → OVNI's feature build is {result.speedup:.1f}× faster than pandas (median wall)",
@@ -877,7 +888,7 @@ def print_summary(results: list[ScaleResult], sha: str) -> None:
 
 
 def without_output(items: list[tuple[str, object]]) -> dict:
-    return {key: value for key, value in items if key != "output"}
+    return {key: value for key, value in items if key not in ("output", "rss_samples")}
 
 
 def main() -> None:
@@ -890,9 +901,8 @@ def main() -> None:
     parser.add_argument(
         "--hpo-seconds", type=float, help="OVNI_HPO_SECONDS for the runs (default: settings)."
     )
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="Repeat the incremental run and the feature builds."
-    )
+    parser.add_argument("--repeat", type=int, default=1, help="Repeat the incremental run.")
+    parser.add_argument("--repeat-features", type=int, default=3, help="Repeat each feature build.")
     parser.add_argument(
         "--rss-limit-gib", type=float, default=16.0,
         help="Kill a measured step whose process tree passes this RSS (default 16; the machine is shared).",
