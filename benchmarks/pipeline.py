@@ -95,8 +95,8 @@ class ScaleResult:
     customers: int
     transaction_rows: int
     weeks: int
-    full_run: Measure
-    full_run_steps: list[dict]
+    full_run: Measure | None = None
+    full_run_steps: list[dict] = field(default_factory=list)
     incremental_run: Repeated | None = None
     incremental_run_steps: list[dict] = field(default_factory=list)
     duckdb_features: Repeated | None = None
@@ -528,15 +528,11 @@ def panel_rows(warehouse: Path) -> int:
 # --- the equality check -------------------------------------------------------------------------------------
 
 
-def clean_warehouse(source: Path, folder: Path) -> Path:
-    """A warehouse with the clean `transactions`, `customers`, `products` of a source folder."""
+def clean_warehouse(landing: Path, folder: Path) -> Path:
+    """A warehouse in `folder` with the clean `transactions`, `customers`, `products` of the landed files."""
     from ovni_assets.data.cleaning import build_customers, build_products, build_transactions
     from ovni_assets.data.ingestion import ingest_landing
 
-    landing = folder / "landing"
-    landing.mkdir(parents=True)
-    for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
-        shutil.copy(source / name, landing / name)
     warehouse = folder / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         ingest_landing(con, landing, folder / "quarantine")
@@ -600,7 +596,11 @@ def check(source: Path) -> bool:
     from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
 
     with tempfile.TemporaryDirectory(prefix="ovni-check-") as tmp:
-        warehouse = clean_warehouse(source, Path(tmp))
+        landing = Path(tmp) / "landing"
+        landing.mkdir()
+        for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
+            shutil.copy(source / name, landing / name)
+        warehouse = clean_warehouse(landing, Path(tmp))
         with duckdb.connect(str(warehouse)) as con:
             con.execute("SET enable_progress_bar = false")
             started = time.perf_counter()
@@ -770,15 +770,31 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
         )
         return result
 
+    measure_feature_builds(result, folder, warehouse_after_full, home / "warehouse.duckdb", env, args)
+    return result
+
+
+def measure_feature_builds(
+    result: ScaleResult,
+    folder: Path,
+    previous: Path,
+    current: Path,
+    env: dict[str, str],
+    args: argparse.Namespace,
+) -> None:
+    """OVNI's full and incremental feature builds and the pandas build, on copies: `previous` is a
+    warehouse with the features of every week but the last (and their build state), `current` has the clean
+    tables of every week. Removes `previous`."""
+    rss_limit = args.rss_limit_gib * 2**30
     copy = folder / "features_bench.duckdb"
     script = str(Path(__file__).resolve())
 
     def feature_build(engine: str) -> Measure:
         if engine == "incremental":
-            shutil.copy(warehouse_after_full, copy)
-            land_new_week(copy, home / "warehouse.duckdb")
+            shutil.copy(previous, copy)
+            land_new_week(copy, current)
         else:
-            shutil.copy(home / "warehouse.duckdb", copy)
+            shutil.copy(current, copy)
         command = [sys.executable, script, "--feature-build", engine, str(copy)]
         measure = measured(command, env, folder / f"features_{engine}.log", rss_limit)
         print(f"  {engine} feature build: {describe(measure)}", flush=True)
@@ -799,9 +815,9 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
             print(f"    {result.incremental_features_note}", flush=True)
     else:
         result.incremental_features_note = "no incremental pair_features build at this commit"
-    warehouse_after_full.unlink()
+    previous.unlink()
 
-    result.panel_rows = panel_rows(home / "warehouse.duckdb")
+    result.panel_rows = panel_rows(current)
     estimate = PANDAS_BASE_BYTES + result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
     if estimate > min(args.pandas_budget_gib * 2**30, rss_limit):
         result.pandas_skipped = (
@@ -817,6 +833,32 @@ def run_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResul
                 flush=True,
             )
     copy.unlink(missing_ok=True)
+
+
+def features_only_scale(scale: int, workdir: Path, args: argparse.Namespace) -> ScaleResult:
+    """The feature builds of a scale without `ovni run`: clean warehouses built directly from the sources
+    (every week but the last, with its features; every week)."""
+    folder = workdir / f"scale_{scale}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"[{scale}×] preparing data in {folder} (feature builds only)", flush=True)
+    source = source_tables(scale, folder, args.seed)
+    rows, weeks = split_last_week(source, folder / "previous" / "landing", folder / "next_week")
+    previous = clean_warehouse(folder / "previous" / "landing", folder / "previous")
+    env = ovni_env(folder / "ovni_home", None)
+    command = [sys.executable, str(Path(__file__).resolve()), "--feature-build", "duckdb", str(previous)]
+    prepared = measured(command, env, folder / "features_previous.log", args.rss_limit_gib * 2**30)
+    if prepared.failed:
+        sys.exit(
+            f"feature build of the previous weeks failed ({prepared.failed}):\n{prepared.output[-2000:]}"
+        )
+    landing = folder / "current" / "landing"
+    landing.mkdir(parents=True)
+    for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
+        shutil.copy(source / name, landing / name)
+    current = clean_warehouse(landing, folder / "current")
+    result = ScaleResult(scale=scale, customers=_customers(source), transaction_rows=rows, weeks=weeks)
+    measure_feature_builds(result, folder, previous, current, env, args)
     return result
 
 
@@ -883,7 +925,7 @@ def print_summary(results: list[ScaleResult], sha: str) -> None:
             print(f"      pandas at {r.scale}×: {r.pandas_skipped}")
         if r.incremental_features_note:
             print(f"      incremental features at {r.scale}×: {r.incremental_features_note}")
-        if r.full_run.failed:
+        if r.full_run and r.full_run.failed:
             print(f"      full run at {r.scale}×: {r.full_run.failed}")
 
 
@@ -914,6 +956,10 @@ def main() -> None:
     parser.add_argument(
         "--commit", default="HEAD",
         help="Measure the code of this commit (exported from git; default HEAD), not the work tree.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--features-only", action="store_true",
+        help="Only the feature builds (OVNI full, incremental, pandas) on warehouses cleaned from sources.",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
     parser.add_argument("--keep", action="store_true", help="Keep the work folders.")
@@ -949,7 +995,7 @@ def main() -> None:
     print(f"machine: {machine()}; commit {sha}\nworkdir: {workdir}", flush=True)
     results = []
     for scale in scales:
-        results.append(run_scale(scale, workdir, args))
+        results.append((features_only_scale if args.features_only else run_scale)(scale, workdir, args))
         if not args.keep:
             shutil.rmtree(workdir / f"scale_{scale}", ignore_errors=True)
     print_summary(results, sha)
