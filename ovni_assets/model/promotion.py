@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import duckdb
 
 from ovni_assets.model.registry import Champion
-from ovni_assets.model.training import actual_purchases, load_rows, validate
+from ovni_assets.model.training import MAX_VALIDATION_ROWS, actual_purchases, load_rows, validate
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def champion_weekly_f1(
             rescore.append(week)
             notes.append(f"{week}: re-scored in sample (trained on it)")
     if rescore:
-        frame = load_rows(con, rescore).frame
+        frame = load_rows(con, rescore, MAX_VALIDATION_ROWS).frame
         validation = validate(champion.model, frame, actual_purchases(con, rescore), champion.threshold)
         for row in validation.weekly.itertuples():
             scores[row.week_start] = float(row.f1)

@@ -9,7 +9,9 @@
   all labelled weeks (at most `MAX_TRAIN_WEEKS`).
 - Row cap for large data: at most `MAX_TRAIN_WEEKS` weeks; when they hold more than `MAX_TRAIN_ROWS` rows,
   rows are sampled by a deterministic hash of the row key and weighted by 1 / rate: negatives first,
-  positives only when they alone would fill more than half the cap (at 100× data).
+  positives only when they alone would fill more than half the cap (at 100× data). Validation rows are
+  capped the same way at `MAX_VALIDATION_ROWS` (same hash: champion and challenger see the same rows), and
+  their counts are weighted back, so F1 stays an estimate of the full weeks' F1.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ovni_assets.features.pair_features import CATEGORICAL_FEATURES, FEATURE_COL
 VALIDATION_WEEKS = 4
 MAX_TRAIN_WEEKS = 20
 MAX_TRAIN_ROWS = 1_500_000
+MAX_VALIDATION_ROWS = 2_000_000
 RANDOM_STATE = 17
 DEFAULT_PARAMS = {
     "learning_rate": 0.08,
@@ -187,10 +190,18 @@ def load_rows(con: duckdb.DuckDBPyConnection, weeks: list[date], max_rows: int |
 
 
 def weekly_counts(
-    weeks: pd.Series, labels: np.ndarray, predicted: np.ndarray, actual: dict[date, int]
+    weeks: pd.Series,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    actual: dict[date, int],
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Per feature week: predicted positives, true positives and all real purchases of the target week."""
-    frame = pd.DataFrame({"week_start": weeks.to_numpy(), "tp": labels & predicted, "predicted": predicted})
+    """Per feature week: predicted positives, true positives and all real purchases of the target week
+    (with `weights`, sampled rows count 1 / their sampling rate)."""
+    tp, predicted_count = labels & predicted, predicted
+    if weights is not None:
+        tp, predicted_count = tp * weights, predicted * weights
+    frame = pd.DataFrame({"week_start": weeks.to_numpy(), "tp": tp, "predicted": predicted_count})
     grouped = frame.groupby("week_start", sort=True)[["tp", "predicted"]].sum()
     grouped["actual"] = [actual.get(w, 0) for w in grouped.index]
     return grouped.reset_index()
@@ -256,14 +267,21 @@ def decision_threshold(best_f1: float) -> float:
 def validate(
     pipeline: Pipeline, frame: pd.DataFrame, actual: dict[date, int], threshold: float | None = None
 ) -> Validation:
-    """Score validation rows; choose the threshold (unless given) and compute the weekly metrics."""
+    """Score validation rows; choose the threshold (unless given) and compute the weekly metrics.
+
+    Rows sampled by `load_rows` (a `weight` column other than 1) count with their weight."""
     probabilities = predict_probability(pipeline, frame)
     labels = frame["label"].to_numpy(dtype=bool)
-    argmax_threshold, best_f1 = best_threshold(probabilities, labels, sum(actual.values()))
+    weights = frame["weight"].to_numpy() if "weight" in frame and (frame["weight"] != 1).any() else None
+    argmax_threshold, best_f1 = best_threshold(probabilities, labels, sum(actual.values()), weights)
     if threshold is None:
         threshold = decision_threshold(best_f1)
-    weekly = weekly_metrics(weekly_counts(frame["week_start"], labels, probabilities >= threshold, actual))
-    pr_auc = float(average_precision_score(labels, probabilities)) if labels.any() else 0.0
+    weekly = weekly_metrics(
+        weekly_counts(frame["week_start"], labels, probabilities >= threshold, actual, weights)
+    )
+    pr_auc = (
+        float(average_precision_score(labels, probabilities, sample_weight=weights)) if labels.any() else 0.0
+    )
     return Validation(
         weeks=sorted(actual),
         threshold=float(threshold),
@@ -330,7 +348,7 @@ def train_purchase_model(
     val_weeks = weeks[-validation_weeks:]
     fit_weeks = weeks[:-validation_weeks][-max_train_weeks:]
     fit = load_rows(con, fit_weeks, max_train_rows).frame
-    val = load_rows(con, val_weeks).frame
+    val = load_rows(con, val_weeks, MAX_VALIDATION_ROWS).frame
     actual = actual_purchases(con, val_weeks)
     x_fit, y_fit, w_fit = model_input(fit), fit["label"].to_numpy(), fit["weight"].to_numpy()
 
