@@ -497,17 +497,19 @@ def has_incremental_build() -> bool:
 
 
 def land_new_week(previous: Path, current: Path) -> None:
-    """Give the warehouse `previous` (as the last run left it) the clean tables of `current` (a week more)."""
+    """Give the warehouse `previous` (as the last run left it) the clean `transactions` of `current` (a week
+    more; a weekly transactions file changes neither customers nor products)."""
     with duckdb.connect(str(previous)) as con:
         con.execute(f"ATTACH '{current}' AS current_run (READ_ONLY)")
-        for table in ("transactions", "customers", "products"):
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM current_run.{table}")
+        con.execute("CREATE OR REPLACE TABLE transactions AS SELECT * FROM current_run.transactions")
 
 
-def table_fingerprint(warehouse: Path) -> tuple[int, int]:
-    """Row count and order-free hash of `pair_features`."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("SELECT count(*), bit_xor(hash(t)) FROM pair_features t").fetchone()
+def same_features(full_build: Path, other_build: Path) -> bool:
+    """Whether two warehouses hold the same `pair_features` (keys, columns, values as in `--check`)."""
+    with duckdb.connect(str(other_build), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{full_build}' AS full_build (READ_ONLY)")
+        return tables_equal(compare_tables(con, "full_build.pair_features", "pair_features"))
 
 
 def build_features_pandas(warehouse: Path) -> None:
@@ -542,53 +544,68 @@ def clean_warehouse(landing: Path, folder: Path) -> Path:
     return warehouse
 
 
+def compare_tables(con: duckdb.DuckDBPyConnection, expected: str, actual: str) -> dict:
+    """Keys EXCEPT ALL both ways and per-column mismatches of table `actual` against table `expected`
+    (numbers within a relative 1e-9, everything else exactly, NULL equal to NULL only)."""
+    keys = "customer_id, product_id, week_start"
+    only_expected, only_actual = (
+        con.execute(
+            f"SELECT count(*) FROM (SELECT {keys} FROM {a} EXCEPT ALL SELECT {keys} FROM {b})"
+        ).fetchone()[0]
+        for a, b in ((expected, actual), (actual, expected))
+    )
+    expected_columns = dict(
+        con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {expected})").fetchall()
+    )
+    actual_columns = set(
+        con.execute(f"SELECT column_name FROM (DESCRIBE {actual})").fetchnumpy()["column_name"]
+    )
+    compared = [c for c in expected_columns if c in actual_columns and c not in keys.split(", ")]
+    tests = []
+    for column in compared:
+        if expected_columns[column] in ("VARCHAR", "BOOLEAN", "DATE"):
+            differs = f"e.{column} IS DISTINCT FROM a.{column}::{expected_columns[column]}"
+        else:
+            x, y = f"e.{column}::DOUBLE", f"a.{column}::DOUBLE"
+            differs = (
+                f"NOT ((e.{column} IS NULL AND a.{column} IS NULL) "
+                f"OR abs({x} - {y}) <= 1e-9 * greatest(1, abs({x})))"
+            )
+        tests.append(f"count(*) FILTER (WHERE {differs})")
+    counts = con.execute(
+        f"SELECT count(*), {', '.join(tests)} FROM {expected} e JOIN {actual} a USING ({keys})"
+    ).fetchone()
+    return {
+        "expected_rows": con.execute(f"SELECT count(*) FROM {expected}").fetchone()[0],
+        "actual_rows": con.execute(f"SELECT count(*) FROM {actual}").fetchone()[0],
+        "only_in_expected": only_expected,
+        "only_in_actual": only_actual,
+        "joined_rows": counts[0],
+        "columns_compared": len(compared),
+        "missing_columns": [c for c in expected_columns if c not in actual_columns],
+        "extra_columns": sorted(actual_columns - set(expected_columns)),
+        "mismatches": {c: n for c, n in zip(compared, counts[1:], strict=True) if n},
+    }
+
+
+def tables_equal(comparison: dict) -> bool:
+    return (
+        comparison["only_in_expected"] == comparison["only_in_actual"] == 0
+        and not comparison["missing_columns"]
+        and not comparison["extra_columns"]
+        and not comparison["mismatches"]
+    )
+
+
 def compare_with_sql(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict:
-    """Keys EXCEPT both ways and per-column mismatches of `frame` against the `pair_features` table."""
+    """`frame` (the pandas build) against the `pair_features` table (expected: the SQL build)."""
     con.register("pandas_frame", frame)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pandas_features AS SELECT * REPLACE (week_start::DATE AS week_start, "
         "target_week_start::DATE AS target_week_start) FROM pandas_frame"
     )
     con.unregister("pandas_frame")
-    keys = "customer_id, product_id, week_start"
-    only_sql, only_pandas = (
-        con.execute(
-            f"SELECT count(*) FROM (SELECT {keys} FROM {a} EXCEPT ALL SELECT {keys} FROM {b})"
-        ).fetchone()[0]
-        for a, b in (("pair_features", "pandas_features"), ("pandas_features", "pair_features"))
-    )
-    sql_columns = dict(
-        con.execute("SELECT column_name, column_type FROM (DESCRIBE pair_features)").fetchall()
-    )
-    pandas_columns = set(
-        con.execute("SELECT column_name FROM (DESCRIBE pandas_features)").fetchnumpy()["column_name"]
-    )
-    compared = [c for c in sql_columns if c in pandas_columns and c not in keys.split(", ")]
-    tests = []
-    for column in compared:
-        if sql_columns[column] in ("VARCHAR", "BOOLEAN", "DATE"):
-            differs = f"s.{column} IS DISTINCT FROM p.{column}::{sql_columns[column]}"
-        else:
-            a, b = f"s.{column}::DOUBLE", f"p.{column}::DOUBLE"
-            differs = (
-                f"NOT ((s.{column} IS NULL AND p.{column} IS NULL) "
-                f"OR abs({a} - {b}) <= 1e-9 * greatest(1, abs({a})))"
-            )
-        tests.append(f"count(*) FILTER (WHERE {differs})")
-    counts = con.execute(
-        f"SELECT count(*), {', '.join(tests)} FROM pair_features s JOIN pandas_features p USING ({keys})"
-    ).fetchone()
-    return {
-        "sql_rows": con.execute("SELECT count(*) FROM pair_features").fetchone()[0],
-        "pandas_rows": len(frame),
-        "only_in_sql": only_sql,
-        "only_in_pandas": only_pandas,
-        "joined_rows": counts[0],
-        "columns_compared": len(compared),
-        "missing_in_pandas": [c for c in sql_columns if c not in pandas_columns],
-        "extra_in_pandas": sorted(pandas_columns - set(sql_columns)),
-        "mismatches": {c: n for c, n in zip(compared, counts[1:], strict=True) if n},
-    }
+    return compare_tables(con, "pair_features", "pandas_features")
 
 
 def check(source: Path) -> bool:
@@ -612,12 +629,7 @@ def check(source: Path) -> bool:
         pandas_s = time.perf_counter() - started
         with duckdb.connect(str(warehouse)) as con:
             result = compare_with_sql(con, frame)
-    equal = (
-        result["only_in_sql"] == result["only_in_pandas"] == 0
-        and not result["missing_in_pandas"]
-        and not result["extra_in_pandas"]
-        and not result["mismatches"]
-    )
+    equal = tables_equal(result)
     print(f"check on {source}: SQL build {sql_s:.1f} s, pandas build {pandas_s:.1f} s")
     print(json.dumps(result, indent=2))
     print("EQUAL: same keys, same columns, same values" if equal else "DIFFERENT")
@@ -801,21 +813,24 @@ def measure_feature_builds(
         return measure
 
     result.duckdb_features = repeat(args.repeat_features, lambda: feature_build("duckdb"))
-    full_table = table_fingerprint(copy) if result.duckdb_features.ok else None
-    if full_table:
-        result.pair_feature_rows = full_table[0]
-    if has_incremental_build():
+    full_build = folder / "features_full.duckdb"
+    if result.duckdb_features.ok:
+        shutil.move(copy, full_build)
+        with duckdb.connect(str(full_build), read_only=True) as con:
+            result.pair_feature_rows = con.execute("SELECT count(*) FROM pair_features").fetchone()[0]
+    if has_incremental_build() and result.duckdb_features.ok:
         result.incremental_features = repeat(args.repeat_features, lambda: feature_build("incremental"))
         if result.incremental_features.ok:
             built = json.loads(result.incremental_features.runs[-1].output.strip().splitlines()[-1])
-            same = "the same table as" if table_fingerprint(copy) == full_table else "a DIFFERENT table from"
+            same = "the same table as" if same_features(full_build, copy) else "a DIFFERENT table from"
             result.incremental_features_note = (
                 f"{built['mode']} build of {built['weeks_recomputed']} week(s); {same} the full build"
             )
             print(f"    {result.incremental_features_note}", flush=True)
-    else:
+    elif not has_incremental_build():
         result.incremental_features_note = "no incremental pair_features build at this commit"
     previous.unlink()
+    full_build.unlink(missing_ok=True)
 
     result.panel_rows = panel_rows(current)
     estimate = PANDAS_BASE_BYTES + result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
