@@ -1,14 +1,18 @@
-"""`ovni backtest --weeks N`: replay the weekly loop over the last N target weeks of the landed data.
+"""`ovni backtest --weeks N [--until WEEK]`: replay the weekly loop over N target weeks of the landed data.
 
-For each target week T (oldest first) the model scores the candidate rows of feature week T − 7, trained
-only on rows whose label week is ≤ T − 7 (what had landed then), with the same feature table and the same
-training code as the pipeline (`train_purchase_model`, HPO budget `OVNI_HPO_SECONDS`). It retrains every
-`RETRAIN_EVERY_WEEKS` target weeks (the first week always trains) and always adopts the new model (the
-pipeline's promotion gate is left out: it compares models on the same weeks, here every model is fresh).
+For each target week T (oldest first, the newest is `--until`, default the newest landed week) the model
+scores the candidate rows of feature week T − 7, trained only on rows whose label week is ≤ T − 7 (what had
+landed then), with the same feature table and the same training code as the pipeline
+(`train_purchase_model`, HPO budget `OVNI_HPO_SECONDS`). Every `RETRAIN_EVERY_WEEKS` target weeks (the
+first week always trains) a challenger is trained and, as in the pipeline, adopted only if it wins the
+champion / challenger gate of `ovni_assets.model.promotion` (same code, the previous model as champion).
 F1 counts every real purchase of T. Next to it: the rule "bought in ≥ 3 of the last 8 weeks".
 
-Reads `pair_features` and `weekly_purchases` from the warehouse (copied into memory; nothing is written):
-run `ovni run` first so the landed files are ingested.
+Target weeks that turn out to be supply outages (`outage_weeks`, known only once the week has landed)
+are replayed and printed like any other week; the means are given with and without them.
+
+Reads `pair_features` and `weekly_purchases` from the warehouse: copied into memory under the run lock
+(so a running `ovni run` is never read half-written); nothing is written. Run `ovni run` first.
 """
 
 from __future__ import annotations
@@ -16,28 +20,36 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
+from ovni_assets.model.promotion import decide_promotion
+from ovni_assets.model.registry import Champion
 from ovni_assets.model.training import (
+    ONE_WEEK,
+    TrainingResult,
     actual_purchases,
+    json_weekly_f1,
     load_rows,
+    outage_weeks,
     train_purchase_model,
     validate,
     weekly_counts,
     weekly_metrics,
 )
 from ovni_assets.settings import OvniSettings, get_settings
+from ovni_assets.warehouse import RunLockTimeout, run_lock
 
 RETRAIN_EVERY_WEEKS = 2
 RULE_MIN_WEEKS = 3  # the rule: bought in ≥ 3 of the last 8 weeks
+RULE_WINDOW_WEEKS = 8
 
 
 @dataclass
 class BacktestResult:
-    weeks: pd.DataFrame  # target_week, model_f1, precision, recall, rule_f1, threshold, trained
+    weeks: pd.DataFrame  # target_week, model_f1, precision, recall, rule_f1, threshold, trained, model, ...
     seconds: float
 
     @property
@@ -48,25 +60,77 @@ class BacktestResult:
     def mean_rule_f1(self) -> float:
         return float(self.weeks["rule_f1"].mean())
 
+    def normal_weeks(self) -> pd.DataFrame:
+        """The target weeks that were not supply outages."""
+        return self.weeks[~self.weeks["outage"]]
+
 
 def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
-    """An in-memory copy of the tables the backtest reads (the warehouse is only read, briefly)."""
+    """An in-memory copy of the tables the backtest reads, taken under the run lock.
+
+    Raises `FileNotFoundError` without a warehouse or its tables, `RunLockTimeout` when another run holds
+    the lock for longer than `OVNI_RUN_LOCK_TIMEOUT_SECONDS`.
+    """
     if not settings.warehouse_path.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run `ovni run` first")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
-    try:
-        for table in ("pair_features", "weekly_purchases"):
-            found = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' AND table_name = ?", [table]
-            ).fetchall()[0][0]
-            if not found:
-                raise FileNotFoundError(f"the warehouse has no {table} yet: run `ovni run` first")
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM wh.{table}")
-    finally:
-        con.execute("DETACH wh")
+
+    def say_waiting() -> None:
+        print(f"ovni backtest: waiting for another OVNI run to release {settings.run_lock_path}", flush=True)
+
+    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds, on_wait=say_waiting):
+        con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
+        try:
+            for table in ("pair_features", "weekly_purchases"):
+                found = con.execute(
+                    "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' AND table_name = ?",
+                    [table],
+                ).fetchall()[0][0]
+                if not found:
+                    raise FileNotFoundError(f"the warehouse has no {table} yet: run `ovni run` first")
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM wh.{table}")
+        finally:
+            con.execute("DETACH wh")
     return con
+
+
+def target_weeks(con: duckdb.DuckDBPyConnection, weeks: int, until: date | None = None) -> list[date]:
+    """The `weeks` target weeks ending at `until` (any day of that week; default the newest landed week).
+
+    Raises `ValueError` when `until` has not landed or too few weeks precede the first target week to
+    train (8 weeks of history for the rule plus a few labelled weeks).
+    """
+    landed = [
+        r[0] for r in con.execute("SELECT DISTINCT week_start FROM weekly_purchases ORDER BY 1").fetchall()
+    ]
+    if not landed:
+        raise ValueError("no purchases landed yet")
+    newest = landed[-1] if until is None else until - timedelta(days=until.weekday())
+    if newest not in landed:
+        raise ValueError(f"week {newest} has not landed (landed: {landed[0]} .. {landed[-1]})")
+    targets = [newest - ONE_WEEK * k for k in range(weeks - 1, -1, -1)]
+    before = sum(1 for w in landed if w < targets[0])
+    if before < RULE_WINDOW_WEEKS:
+        raise ValueError(
+            f"{before} weeks landed before the first target week {targets[0]}: too few to backtest "
+            f"{weeks} weeks up to {newest} (need {RULE_WINDOW_WEEKS})"
+        )
+    return targets
+
+
+def as_champion(model: TrainingResult, name: str) -> Champion:
+    """An in-memory model in the shape the promotion gate reads from the registry (same tags)."""
+    return Champion(
+        model=model.pipeline,
+        version=name,
+        run_id="",
+        threshold=model.validation.threshold,
+        tags={
+            "train_last_week": str(model.training.last_week + ONE_WEEK),
+            "val_weekly_f1": json_weekly_f1(model.weekly_f1()),
+        },
+    )
 
 
 def run_backtest(
@@ -74,23 +138,43 @@ def run_backtest(
     weeks: int,
     hpo_seconds: float,
     retrain_every: int = RETRAIN_EVERY_WEEKS,
+    until: date | None = None,
+    gate: bool = True,
+    max_trials: int | None = None,
     progress=None,
 ) -> BacktestResult:
-    """F1 of the model and of the 3-of-8 rule for each of the last `weeks` target weeks."""
+    """F1 of the model and of the 3-of-8 rule for each of the `weeks` target weeks ending at `until`.
+
+    With `gate` a retrained challenger replaces the current model only if it wins `decide_promotion`;
+    without it every new model is adopted.
+    """
     started = time.monotonic()
-    newest = con.execute("SELECT max(week_start) FROM weekly_purchases").fetchall()[0][0]
-    if newest is None:
-        raise ValueError("no purchases landed yet")
-    targets = [newest - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
-    rows, model = [], None
-    for index, target in enumerate(targets):
-        feature_week = target - timedelta(days=7)
-        trained = model is None or index % retrain_every == 0
+    outages = set(outage_weeks(con))
+    rows, champion, champion_name, trainings = [], None, "", 0
+    for index, target in enumerate(target_weeks(con, weeks, until)):
+        feature_week = target - ONE_WEEK
+        trained, note = index % retrain_every == 0, ""
         if trained:
-            model = train_purchase_model(con, hpo_seconds, until=feature_week)
+            challenger = train_purchase_model(con, hpo_seconds, until=feature_week, max_trials=max_trials)
+            trainings += 1
+            name = f"m{trainings}"
+            decision = decide_promotion(
+                con,
+                as_champion(champion, champion_name) if gate and champion else None,
+                challenger.weekly_f1(),
+            )
+            if decision.promote or not gate:
+                champion, champion_name = challenger, name
+                note = (
+                    "adopted"
+                    if decision.champion_f1 is None
+                    else f"adopted ({decision.challenger_f1:.4f} > {decision.champion_f1:.4f})"
+                )
+            else:
+                note = f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"
         frame = load_rows(con, [feature_week]).frame
         actual = actual_purchases(con, [feature_week])
-        scored = validate(model.pipeline, frame, actual, threshold=model.validation.threshold)
+        scored = validate(champion.pipeline, frame, actual, threshold=champion.validation.threshold)
         rule = weekly_metrics(
             weekly_counts(
                 frame["week_start"],
@@ -107,9 +191,12 @@ def run_backtest(
                 "precision": float(week["precision"]) if week is not None else 0.0,
                 "recall": float(week["recall"]) if week is not None else 0.0,
                 "rule_f1": float(rule["f1"].iloc[0]) if len(rule) else 0.0,
-                "threshold": model.validation.threshold,
+                "threshold": champion.validation.threshold,
                 "trained": trained,
-                "train_rows": len(model.training.frame),
+                "model": champion_name,
+                "note": note,
+                "outage": target in outages,
+                "train_rows": len(champion.training.frame),
             }
         )
         if progress is not None:
@@ -119,38 +206,46 @@ def run_backtest(
 
 def format_row(row: dict) -> str:
     diff = row["model_f1"] - row["rule_f1"]
-    retrained = "yes" if row["trained"] else ""
+    outage = "  (supply outage)" if row["outage"] else ""
     return (
         f"{row['target_week']}  {row['model_f1']:.4f}  {row['rule_f1']:.4f}     {diff:+.4f}  "
-        f"{row['precision']:.3f}  {row['recall']:.3f}  {row['threshold']:.3f}  {retrained}"
+        f"{row['precision']:.3f}  {row['recall']:.3f}  {row['threshold']:.3f}  {row['model']:<5} "
+        f"{row['note']}{outage}"
     )
 
 
-def run_backtest_cli(weeks: int, retrain_every: int = RETRAIN_EVERY_WEEKS) -> int:
+def format_mean(label: str, frame: pd.DataFrame) -> str:
+    model, rule = frame["model_f1"].mean(), frame["rule_f1"].mean()
+    return f"{label:<12} {model:.4f}  {rule:.4f}     {model - rule:+.4f}   ({len(frame)} weeks)"
+
+
+def run_backtest_cli(weeks: int, until: date | None = None, retrain_every: int = RETRAIN_EVERY_WEEKS) -> int:
     """Print F1 per target week next to the 3-of-8 rule, plus the means. Exit code for the CLI."""
     settings = get_settings()
     try:
         con = load_warehouse_copy(settings)
-        labelled = con.execute("SELECT count(DISTINCT week_start) FROM weekly_purchases").fetchall()[0][0]
-        if labelled < weeks + 8:
-            raise ValueError(f"{labelled} weeks landed: too few to backtest {weeks} weeks (need {weeks + 8})")
+        targets = target_weeks(con, weeks, until)
     except (FileNotFoundError, ValueError) as error:
         print(f"ovni backtest: {error}", file=sys.stderr)
         return 1
+    except RunLockTimeout as error:
+        print(f"ovni backtest: {error}; try again when it has finished", file=sys.stderr)
+        return 1
     print(
-        f"ovni backtest: last {weeks} target weeks, retraining every {retrain_every} week(s), "
+        f"ovni backtest: target weeks {targets[0]} .. {targets[-1]}, a challenger every {retrain_every} "
+        f"week(s) (adopted only if it wins the champion/challenger gate), "
         f"HPO budget {settings.hpo_seconds:g} s per training"
     )
-    print("target_week  model   rule(3/8)  diff     prec   recall thresh  retrained")
+    print("target_week  model   rule(3/8)  diff     prec   recall thresh  model")
     result = run_backtest(
         con,
         weeks,
         settings.hpo_seconds,
         retrain_every,
+        until=until,
         progress=lambda row: print(format_row(row), flush=True),
     )
-    print(
-        f"mean         {result.mean_model_f1:.4f}  {result.mean_rule_f1:.4f}  "
-        f"{result.mean_model_f1 - result.mean_rule_f1:+.4f}   ({result.seconds:.0f} s)"
-    )
+    print(format_mean("mean", result.weeks) + f"  {result.seconds:.0f} s")
+    if result.weeks["outage"].any():
+        print(format_mean("no outages", result.normal_weeks()))
     return 0

@@ -42,7 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from ovni_assets.backtest import run_backtest_cli
 
-    return run_backtest_cli(weeks=args.weeks)
+    return run_backtest_cli(weeks=args.weeks, until=args.until)
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", _cmd_backtest, "Replay the weekly loop over the landed data; print F1 per week."
     )
     backtest.add_argument("--weeks", type=_positive_int, default=8)
+    backtest.add_argument(
+        "--until",
+        type=_iso_date,
+        default=None,
+        metavar="WEEK",
+        help="Newest target week to replay (any day of it, YYYY-MM-DD; default: the newest landed week).",
+    )
 
     promote = add(
         "promote", _cmd_promote, "Move the champion alias to a model version (rollback or forward)."

@@ -1,19 +1,22 @@
-"""The backtest on the real SodAI data: the model beats the "≥ 3 of the last 8 weeks" rule."""
+"""The backtest: real SodAI data (the model beats the "≥ 3 of the last 8 weeks" rule), the replay window,
+the champion / challenger gate between retrainings, and the run lock."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 
-import duckdb
 import pytest
 
-from ovni_assets.backtest import load_warehouse_copy, run_backtest, run_backtest_cli
+from ovni_assets.backtest import load_warehouse_copy, run_backtest, run_backtest_cli, target_weeks
 from ovni_assets.settings import get_settings
 
 BACKTEST_WEEKS = 8
 RULE_MEAN_F1 = 0.543  # shared/data/sodai/README.md
-# Issue 3 asks for +0.03 (0.573); the model reaches +0.02 to +0.03 (docs/model.md), so the test guards the
-# level reached, with this test's cheaper settings (one training for all 8 weeks, 5 s search), not the target.
+# Issue 3 asks for +0.03 (0.573). With this test's cheaper settings (one training for all 8 weeks, a 5 s
+# search) the model measured MEASURED_MARGIN (docs/model.md); the guard leaves room for run-to-run noise.
 MARGIN = 0.015
 
 
@@ -27,8 +30,45 @@ def test_backtest_on_real_data_beats_the_rule(sodai_warehouse, monkeypatch):
     assert weeks["target_week"].tolist() == [date(2024, 8, 12) + timedelta(days=7 * i) for i in range(8)]
     assert result.mean_rule_f1 == pytest.approx(RULE_MEAN_F1, abs=0.001)
     assert weeks["trained"].tolist() == [True] + [False] * 7
+    assert not weeks["outage"].any()
     assert result.mean_model_f1 >= RULE_MEAN_F1 + MARGIN, weeks.to_string()
     assert (weeks["model_f1"] > weeks["rule_f1"] - 0.01).all(), weeks.to_string()
+
+
+@pytest.fixture
+def small_copy(ovni_home, small_warehouse):
+    """The small synthetic warehouse (weeks 2024-01-01 .. 2024-04-01) as this home's warehouse, copied."""
+    shutil.copy(small_warehouse, ovni_home.warehouse_path)
+    return load_warehouse_copy(ovni_home)
+
+
+def test_until_chooses_the_newest_target_week(small_copy):
+    assert target_weeks(small_copy, 3) == [date(2024, 3, 18), date(2024, 3, 25), date(2024, 4, 1)]
+    # any day of the week names it
+    assert target_weeks(small_copy, 2, until=date(2024, 3, 14)) == [date(2024, 3, 4), date(2024, 3, 11)]
+
+
+def test_until_refuses_a_week_that_has_not_landed(small_copy):
+    with pytest.raises(ValueError, match="2024-04-08 has not landed"):
+        target_weeks(small_copy, 2, until=date(2024, 4, 8))
+
+
+def test_until_refuses_a_window_without_history_before_it(small_copy):
+    with pytest.raises(ValueError, match="too few to backtest"):
+        target_weeks(small_copy, 4, until=date(2024, 3, 4))
+
+
+def test_each_retraining_goes_through_the_champion_challenger_gate(small_copy):
+    result = run_backtest(small_copy, 2, hpo_seconds=1, retrain_every=1, max_trials=1)
+    first, second = result.weeks.to_dict("records")
+    assert first["trained"] and second["trained"]
+    assert (first["model"], first["note"]) == ("m1", "adopted")  # no model yet: the first one is adopted
+    challenger_f1, _, champion_f1 = second["note"].split("(")[1].rstrip(")").split()
+    if second["note"].startswith("kept"):  # the challenger did not win: the week is scored by m1
+        assert second["model"] == "m1" and float(challenger_f1) <= float(champion_f1)
+    else:
+        assert second["note"].startswith("adopted (") and second["model"] == "m2"
+        assert float(challenger_f1) > float(champion_f1)
 
 
 def test_backtest_cli_explains_a_missing_warehouse(ovni_home, capsys):
@@ -37,8 +77,35 @@ def test_backtest_cli_explains_a_missing_warehouse(ovni_home, capsys):
 
 
 def test_backtest_cli_refuses_too_few_weeks(ovni_home, small_warehouse, capsys):
-    duckdb.connect(str(small_warehouse)).close()
-    ovni_home.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    small_warehouse.replace(ovni_home.warehouse_path)
+    shutil.copy(small_warehouse, ovni_home.warehouse_path)
     assert run_backtest_cli(8) == 1
     assert "too few to backtest" in capsys.readouterr().err
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from ovni_assets.warehouse import run_lock
+with run_lock(Path(sys.argv[1]), 5):
+    print("locked", flush=True)
+    time.sleep(30)
+"""
+
+
+def test_backtest_cli_waits_for_a_running_pipeline_then_gives_up_clearly(
+    ovni_home, small_warehouse, monkeypatch, capsys
+):
+    shutil.copy(small_warehouse, ovni_home.warehouse_path)
+    monkeypatch.setenv("OVNI_RUN_LOCK_TIMEOUT_SECONDS", "0.5")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(ovni_home.run_lock_path)], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        assert run_backtest_cli(2) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    out = capsys.readouterr()
+    assert "waiting for another OVNI run" in out.out
+    assert "another OVNI run has held" in out.err and "try again" in out.err
