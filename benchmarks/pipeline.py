@@ -479,13 +479,17 @@ def build_features_duckdb(warehouse: Path) -> None:
 
 
 def build_features_incremental(warehouse: Path) -> None:
-    """The feature assets' weekly work: `weekly_purchases`, then only the `pair_features` weeks that the
-    new transactions can change (the warehouse holds the previous build and its build state)."""
+    """The feature assets' weekly work: only the `weekly_purchases` (when the commit can) and
+    `pair_features` weeks that the new transactions can change (the warehouse holds the previous build
+    and its build state)."""
     from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
     from ovni_assets.warehouse import connect
 
     con = connect(warehouse)
-    build_weekly_purchases(con)
+    if "incremental" in inspect.signature(build_weekly_purchases).parameters:
+        build_weekly_purchases(con, incremental=True)
+    else:
+        build_weekly_purchases(con)
     stats = build_pair_features(con, incremental=True)
     print(json.dumps({"rows": stats.rows, "mode": stats.mode, "weeks_recomputed": stats.weeks_recomputed}))
 
