@@ -51,23 +51,33 @@ def run_lock(lock_path: Path, timeout_seconds: float, on_wait=None) -> Iterator[
         os.close(fd)
 
 
-def connection_config() -> dict[str, str]:
-    """DuckDB settings of every OVNI connection: a memory limit (`OVNI_DUCKDB_MEMORY_LIMIT`) and a spill
-    folder under OVNI_HOME, so big builds go to disk instead of growing without bound; threads default."""
+def apply_connection_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Every OVNI connection: a memory limit (`OVNI_DUCKDB_MEMORY_LIMIT`) and a spill folder under OVNI_HOME,
+    so big builds go to disk instead of growing without bound; threads stay at DuckDB's default.
+
+    Set with SET, not as connect-time config: a plain `duckdb.connect` of the same file in the same process
+    would otherwise fail ("different configuration"). DuckDB refuses to move a spill folder it has used.
+    """
     settings = get_settings()
-    return {
-        "memory_limit": settings.duckdb_memory_limit,
-        "temp_directory": str(settings.duckdb_temp_dir),
-    }
+    con.execute(f"SET memory_limit = '{_quoted(settings.duckdb_memory_limit)}'")
+    temp_dir = str(settings.duckdb_temp_dir)
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != temp_dir:
+        with contextlib.suppress(duckdb.NotImplementedException):
+            con.execute(f"SET temp_directory = '{_quoted(temp_dir)}'")
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def connect(path: Path, read_only: bool = False, attempts: int = 50) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file with `connection_config()`, retrying while another process holds its lock."""
-    config = connection_config()
+    """Open a DuckDB file with `apply_connection_settings`, retrying while another process holds its lock."""
     delay = 0.05
     for attempt in range(attempts):
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only)
+            apply_connection_settings(con)
+            return con
         except duckdb.IOException:
             if attempt == attempts - 1:
                 raise
