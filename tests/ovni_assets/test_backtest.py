@@ -16,8 +16,10 @@ from ovni_assets.settings import get_settings
 BACKTEST_WEEKS = 8
 RULE_MEAN_F1 = 0.543  # shared/data/sodai/README.md
 # Issue 3 asks for +0.03 (0.573). With this test's cheaper settings (one training for all 8 weeks, a 5 s
-# search) the model measured MEASURED_MARGIN (docs/model.md); the guard leaves room for run-to-run noise.
-MARGIN = 0.015
+# search) the model measured +0.024 on average and at least +0.003 in every week (docs/model.md); the guards
+# leave 0.004 (mean) and 0.008 (week) for a different number of search trials on another machine.
+MARGIN = 0.02
+WEEK_TOLERANCE = 0.005
 
 
 @pytest.mark.slow
@@ -32,7 +34,7 @@ def test_backtest_on_real_data_beats_the_rule(sodai_warehouse, monkeypatch):
     assert weeks["trained"].tolist() == [True] + [False] * 7
     assert not weeks["outage"].any()
     assert result.mean_model_f1 >= RULE_MEAN_F1 + MARGIN, weeks.to_string()
-    assert (weeks["model_f1"] > weeks["rule_f1"] - 0.01).all(), weeks.to_string()
+    assert (weeks["model_f1"] > weeks["rule_f1"] - WEEK_TOLERANCE).all(), weeks.to_string()
 
 
 @pytest.fixture
