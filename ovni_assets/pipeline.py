@@ -6,6 +6,13 @@
 3. `train_job` when decided (the new version becomes champion only if it wins).
 4. `predict_job` when there is a champion and either the target week has no batch yet or the champion
    changed since the newest batch.
+
+When new files have landed, a champion exists and `retrain_ruled_out` says no drift or quality report could
+make `decide_retrain` retrain (the champion is within its cooldown), steps 1 and 4 run as one `weekly_job`
+run instead of two; the decision of step 2 is still taken after it, on the new reports, and a retrain it asks
+for is still done (then `predict_job` scores again with a new champion).
+
+One Dagster instance serves the whole cycle.
 """
 
 from __future__ import annotations
@@ -37,23 +44,27 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str:
 
 
 def execute_job(
-    job_name: str, settings: OvniSettings, tags: dict[str, str] | None = None, quiet: bool = False
+    job_name: str,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str] | None = None,
+    quiet: bool = False,
+    assets: list[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run one job of the code location in this process, recorded in the OVNI Dagster instance.
 
-    `quiet` keeps the console to warnings (every event still lands in the instance's event log).
+    `quiet` keeps the console to warnings (every event still lands in the instance's event log); `assets`
+    runs only those assets of the job.
     """
-    settings.ensure_layout()
     from ovni_assets.definitions import build_definitions
 
     job = build_definitions().resolve_job_def(job_name)
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=tags or {},
-            run_config=QUIET_CONSOLE if quiet else None,
-        )
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags=tags or {},
+        run_config=QUIET_CONSOLE if quiet else None,
+        asset_selection=[dg.AssetKey(asset) for asset in assets] if assets else None,
+    )
     if not result.success:
         raise RunFailed(failure_reason(result))
     return result
@@ -65,6 +76,7 @@ class CycleState:
     target_week: date | None  # week after the newest landed week
     latest_batch_week: date | None
     latest_batch_version: str | None
+    new_landed_files: int = 0  # recognised landing files whose bytes are not ingested yet
 
     def prediction_reason(self) -> str | None:
         """Why to score next week now, or None when the newest batch is current."""
@@ -77,16 +89,19 @@ class CycleState:
         return None
 
 
-def read_cycle_state(settings: OvniSettings) -> CycleState:
-    """Champion from the registry; target week and newest batch from the warehouse (read only).
+def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> CycleState:
+    """Champion from the registry; target week, newest batch and (if asked) the landed files not ingested
+    yet from the warehouse (read only).
 
     The warehouse is read under the run lock: another process's run may be writing it.
     """
+    from ovni_assets.data.ingestion import known_hashes, scan_landing
     from ovni_assets.model.registry import champion_version, client_for
     from ovni_assets.warehouse import connect, run_lock, table_exists
 
     champion = champion_version(client_for(settings)) if settings.mlflow_db_path.exists() else None
     target_week = batch_week = batch_version = None
+    known: set[str] = set()
     if settings.warehouse_path.exists():
         with (
             run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds),
@@ -101,21 +116,35 @@ def read_cycle_state(settings: OvniSettings) -> CycleState:
                 ).fetchall()
                 if rows:
                     batch_week, batch_version = rows[0]
+            if count_new_files:
+                known = known_hashes(con)
+    new_files = (
+        sum(1 for f in scan_landing(settings.landing_dir) if f.sha256 not in known) if count_new_files else 0
+    )
     return CycleState(
         champion_version=str(champion.version) if champion else None,
         target_week=target_week,
         latest_batch_week=batch_week,
         latest_batch_version=batch_version,
+        new_landed_files=new_files,
     )
 
 
-def retrain_decision(settings: OvniSettings, force_retrain: bool, has_champion: bool) -> tuple[bool, str]:
-    """(retrain?, why) by the monitoring's decision function, the same one the sensors use."""
-    from ovni_assets.monitoring.triggers import decide_retrain, retrain_facts_from_instance
+def retrain_facts(instance: dg.DagsterInstance, force_retrain: bool, has_champion: bool):
+    """The facts `decide_retrain` reads, from the event log, with "has a champion" from the registry."""
+    from ovni_assets.monitoring.triggers import retrain_facts_from_instance
 
-    with dg.DagsterInstance.get() as instance:
-        facts = retrain_facts_from_instance(instance, forced=force_retrain)
-    decision = decide_retrain(dataclasses.replace(facts, has_champion=has_champion))
+    facts = retrain_facts_from_instance(instance, forced=force_retrain)
+    return dataclasses.replace(facts, has_champion=has_champion)
+
+
+def retrain_decision(
+    instance: dg.DagsterInstance, force_retrain: bool, has_champion: bool
+) -> tuple[bool, str]:
+    """(retrain?, why) by the monitoring's decision function, the same one the sensors use."""
+    from ovni_assets.monitoring.triggers import decide_retrain
+
+    decision = decide_retrain(retrain_facts(instance, force_retrain, has_champion))
     return decision.should_retrain, decision.reason
 
 
@@ -131,43 +160,59 @@ def prepare_tracking_store(settings: OvniSettings) -> None:
 
 def run_weekly_cycle(force_retrain: bool = False) -> int:
     """Ingest what is new, retrain when warranted, score next week, publish. Exit code for the CLI."""
-    from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG
-
     settings = get_settings().ensure_layout()
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:
-        prepare_tracking_store(settings)
-        execute_job("ingest_job", settings, tags={"ovni/trigger": "cli"}, quiet=True)
-        state = read_cycle_state(settings)
-        print(f"ovni run: ingested; newest data week {_week_before(state.target_week)}")
-        retrain, why = retrain_decision(settings, force_retrain, state.champion_version is not None)
-        print(f"ovni run: {'retrain' if retrain else 'no retrain'}: {why}")
-        if retrain:
-            result = execute_job(
-                "train_job", settings, tags={"ovni/trigger": "cli", RETRAIN_REASON_TAG: why[:200]}, quiet=True
-            )
-            print(f"ovni run: {_training_summary(result)}")
-            state = read_cycle_state(settings)
-        reason = state.prediction_reason()
-        if reason is None and state.champion_version is None:
-            raise RunFailed("no champion model (training did not produce one)")
-        if reason is None:
-            current = f"champion v{state.champion_version}"
-            print(f"ovni run: predictions for {state.target_week} are current ({current})")
-        else:
-            result = execute_job(
-                "predict_job",
-                settings,
-                tags={"ovni/trigger": "cli", "ovni/predict_reason": reason},
-                quiet=True,
-            )
-            print(f"ovni run: {_prediction_summary(result)} ({reason})")
+        with dg.DagsterInstance.get() as instance:
+            _weekly_cycle(settings, instance, force_retrain)
     except RunFailed as failed:
         print(f"ovni run: {failed}", file=sys.stderr)
         return 1
     print(f"ovni run: done (OVNI_HOME={settings.home})")
     return 0
+
+
+def _weekly_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_retrain: bool) -> None:
+    from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG, retrain_ruled_out
+
+    prepare_tracking_store(settings)
+    cli = {"ovni/trigger": "cli"}
+    before = read_cycle_state(settings, count_new_files=True)
+    one_run = (
+        before.champion_version is not None
+        and before.new_landed_files > 0
+        and retrain_ruled_out(retrain_facts(instance, force_retrain, has_champion=True))
+    )
+    if one_run:
+        weekly = execute_job(
+            "weekly_job", instance, tags={**cli, "ovni/predict_reason": "new data"}, quiet=True
+        )
+    else:
+        execute_job("ingest_job", instance, tags=cli, quiet=True)
+    state = read_cycle_state(settings)
+    print(f"ovni run: ingested; newest data week {_week_before(state.target_week)}")
+    retrain, why = retrain_decision(instance, force_retrain, state.champion_version is not None)
+    print(f"ovni run: {'retrain' if retrain else 'no retrain'}: {why}")
+    if retrain:
+        result = execute_job("train_job", instance, tags={**cli, RETRAIN_REASON_TAG: why[:200]}, quiet=True)
+        print(f"ovni run: {_training_summary(result)}")
+        state = read_cycle_state(settings)
+    reason = state.prediction_reason()
+    if reason is None and state.champion_version is None:
+        raise RunFailed("no champion model (training did not produce one)")
+    if reason is None and one_run:
+        print(f"ovni run: {_prediction_summary(weekly)} (new data, in the same run)")
+    elif reason is None:
+        print(
+            f"ovni run: predictions for {state.target_week} are current (champion v{state.champion_version})"
+        )
+        if retrain:  # the challenger lost: the snapshot's model_versions still lacks it
+            execute_job("predict_job", instance, tags=cli, quiet=True, assets=["serving_snapshot"])
+            print("ovni run: snapshot republished with the new model version")
+    else:
+        result = execute_job("predict_job", instance, tags={**cli, "ovni/predict_reason": reason}, quiet=True)
+        print(f"ovni run: {_prediction_summary(result)} ({reason})")
 
 
 def _week_before(week: date | None) -> str:

@@ -20,4 +20,12 @@ predict_job = dg.define_asset_job(
     description="Score next week's candidate pairs with the champion and publish the serving snapshot.",
 )
 
-ALL_JOBS = [ingest_job, train_job, predict_job]
+weekly_job = dg.define_asset_job(
+    "weekly_job",
+    selection=dg.AssetSelection.groups("ingest", "clean", "features", "monitoring", "predictions"),
+    description="`ovni run`'s week in one run when no retrain can be due (the champion is within its "
+    "cooldown): landed files → raw → clean → features → drift and quality → next week's predictions → "
+    "snapshot.",
+)
+
+ALL_JOBS = [ingest_job, train_job, predict_job, weekly_job]

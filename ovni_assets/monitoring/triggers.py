@@ -40,7 +40,8 @@ This module imports no dagster at import time (the event-log reader takes any `D
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,13 @@ def decide_retrain(facts: RetrainFacts, policy: RetrainPolicy | None = None) -> 
             True, f"periodic: last training {_hours(age)} ago ≥ {_hours(policy.max_model_age)}"
         )
     return RetrainDecision(False, "champion healthy: no drift, no degradation, not due")
+
+
+def retrain_ruled_out(facts: RetrainFacts, policy: RetrainPolicy | None = None) -> bool:
+    """Whether `decide_retrain` says no to these facts whatever new drift and quality reports say (e.g. the
+    champion is within its cooldown): `ovni run` then predicts in the same run as the ingest."""
+    worst = replace(facts, drifted_features=sys.maxsize, realized_f1=0.0, champion_val_f1=1.0)
+    return not decide_retrain(worst, policy).should_retrain
 
 
 def _plain(metadata) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -107,12 +107,35 @@ def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def land_all_but_the_last_week(source: Path, landing: Path, later: Path) -> None:
+    """Customers, products and every transaction week but the last in `landing`; the last week in `later`."""
+    for name in ("clientes.parquet", "productos.parquet"):
+        shutil.copy(source / name, landing / name)
+    transactions = source / "transacciones.parquet"
+    con = duckdb.connect()
+    last = con.execute(
+        f"SELECT max(date_trunc('week', purchase_date)) FROM read_parquet('{transactions}')"
+    ).fetchall()[0][0]
+    for target, condition in ((landing / "transacciones.parquet", "<"), (later, ">=")):
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{transactions}') WHERE purchase_date {condition} "
+            f"TIMESTAMP '{last}') TO '{target}' (FORMAT parquet)"
+        )
+    con.close()
+
+
+def cli_runs(home: Path) -> list[str]:
+    """Job names of the Dagster runs in the home's instance, oldest first."""
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        return [run.job_name for run in reversed(instance.get_runs())]
+
+
 @pytest.mark.slow
 def test_ovni_run_end_to_end(tmp_path, small_landing):
     home = tmp_path / "home"
     (home / "landing").mkdir(parents=True)
-    for path in small_landing.iterdir():
-        shutil.copy(path, home / "landing" / path.name)
+    last_week = tmp_path / "transacciones_last_week.parquet"
+    land_all_but_the_last_week(small_landing, home / "landing", last_week)
 
     first = ovni(home, "run")
     assert first.returncode == 0, first.stderr[-2000:]
@@ -135,6 +158,20 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     assert set(versions) == {"1", "2"} and sum(versions.values()) == 1  # exactly one champion
     champion = next(v for v, is_champion in versions.items() if is_champion)
     assert batches == [(champion,)]
+
+    # A new week lands within the champion's cooldown: ingest, monitoring and predictions in one run.
+    runs_before = cli_runs(home)
+    shutil.copy(last_week, home / "landing" / "transacciones_last_week.parquet")
+    weekly = ovni(home, "run")
+    assert weekly.returncode == 0, weekly.stderr[-2000:]
+    assert "no retrain: cooldown" in weekly.stdout and "in the same run" in weekly.stdout
+    assert cli_runs(home)[len(runs_before) :] == ["weekly_job"]
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    target, version = con.execute("SELECT target_week, model_version FROM snapshot_info").fetchall()[0]
+    drift_weeks = con.execute("SELECT max(week_start) FROM drift_reports").fetchall()[0][0]
+    con.close()
+    assert version == champion and drift_weeks == target - timedelta(days=7)  # the new week's drift report
+    assert f"predicted week {target}" in weekly.stdout
     snapshot = (home / "serving.duckdb").read_bytes()
 
     (home / "landing" / "transacciones_broken.csv").write_text("customer_id,product_id\n1,2\n")

@@ -4,7 +4,7 @@ import dagster as dg
 import mlflow
 
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.model import promotion, registry, tracking, training
+from ovni_assets.model import promotion, registry, training
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
 
 
@@ -18,6 +18,8 @@ from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
     f"`{MODEL_NAME}`; becomes `@{CHAMPION_ALIAS}` only if it beats the champion on the same weeks.",
 )
 def purchase_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from ovni_assets.model import tracking  # matplotlib and the MLflow model flavour: only when training
+
     settings = get_settings()
     warehouse: WarehouseResource = context.resources.warehouse
     context.resources.mlflow  # noqa: B018 - dagster-mlflow started this run's MLflow run at init

@@ -46,7 +46,7 @@ def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     group_name="predictions",
-    deps=["predictions"],
+    deps=["predictions", "drift_report", "prediction_quality"],
     kinds={"duckdb"},
     description="serving.duckdb for the API and `ovni sql`: predictions, latest_predictions, "
     "next_week_features, customers, products, model_versions, drift_reports, prediction_quality, lineage, "

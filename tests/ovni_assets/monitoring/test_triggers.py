@@ -12,6 +12,7 @@ from ovni_assets.monitoring.triggers import (
     RetrainPolicy,
     decide_retrain,
     retrain_facts_from_instance,
+    retrain_ruled_out,
 )
 
 POLICY = RetrainPolicy(
@@ -91,6 +92,18 @@ def test_a_stricter_policy_changes_the_answer():
 
 def report(instance, asset, **metadata):
     instance.report_runless_asset_event(dg.AssetMaterialization(asset, metadata=metadata))
+
+
+def test_retrain_is_ruled_out_only_when_no_report_could_ask_for_one():
+    recent, old = timedelta(hours=1), timedelta(days=2)
+    assert retrain_ruled_out(RetrainFacts(has_champion=True, time_since_training=recent))  # cooldown
+    assert not retrain_ruled_out(RetrainFacts(has_champion=True, time_since_training=old))  # drift could
+    assert not retrain_ruled_out(RetrainFacts(has_champion=False, time_since_training=recent))
+    assert not retrain_ruled_out(RetrainFacts(has_champion=True, forced=True, time_since_training=recent))
+    assert not retrain_ruled_out(RetrainFacts(has_champion=True))  # never trained: no cooldown
+    assert not retrain_ruled_out(
+        RetrainFacts(has_champion=True, time_since_training=recent), RetrainPolicy(cooldown=timedelta(0))
+    )
 
 
 def test_facts_from_an_empty_event_log():
