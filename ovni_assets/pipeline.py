@@ -17,9 +17,11 @@ One Dagster instance serves the whole cycle.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import warnings
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
@@ -148,14 +150,18 @@ def retrain_decision(
     return decision.should_retrain, decision.reason
 
 
-def prepare_tracking_store(settings: OvniSettings) -> None:
-    """Create the MLflow store and experiment under the run lock: two processes creating the SQLite
-    store at once race on its schema migrations."""
+@contextlib.contextmanager
+def open_stores(settings: OvniSettings) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance of the cycle, with it and the MLflow store and experiment created under the run
+    lock: two processes creating a SQLite store at once (Dagster's or MLflow's) race on its schema."""
     from ovni_assets.model.registry import ensure_experiment
     from ovni_assets.warehouse import run_lock
 
     with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
         ensure_experiment(settings)
+        instance = dg.DagsterInstance.get()
+    with instance:
+        yield instance
 
 
 def run_weekly_cycle(force_retrain: bool = False) -> int:
@@ -164,7 +170,7 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:
-        with dg.DagsterInstance.get() as instance:
+        with open_stores(settings) as instance:
             _weekly_cycle(settings, instance, force_retrain)
     except RunFailed as failed:
         print(f"ovni run: {failed}", file=sys.stderr)
@@ -176,7 +182,6 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
 def _weekly_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_retrain: bool) -> None:
     from ovni_assets.monitoring.triggers import RETRAIN_REASON_TAG, retrain_ruled_out
 
-    prepare_tracking_store(settings)
     cli = {"ovni/trigger": "cli"}
     before = read_cycle_state(settings, count_new_files=True)
     one_run = (
