@@ -62,14 +62,19 @@ def test_outage_weeks_are_left_out_of_training_and_validation():
     assert training.labelled_weeks(con, until=weeks[6]) == [weeks[0], weeks[1], weeks[2], weeks[4], weeks[5]]
 
 
-def test_row_cap_keeps_every_positive_and_weights_sampled_negatives(small_warehouse):
-    con = duckdb.connect(str(small_warehouse), read_only=True)
-    weeks = training.labelled_weeks(con)
-    total, positives = con.execute(
+def labelled_rows(con: duckdb.DuckDBPyConnection, weeks: list[date]) -> tuple[int, int]:
+    """(labelled rows, positives) of `pair_features` in `weeks`."""
+    return con.execute(
         "SELECT count(*), count(*) FILTER (WHERE label) FROM pair_features WHERE label IS NOT NULL "
         "AND week_start IN (SELECT unnest(?::DATE[]))",
         [weeks],
     ).fetchall()[0]
+
+
+def test_row_cap_keeps_every_positive_and_weights_sampled_negatives(small_warehouse):
+    con = duckdb.connect(str(small_warehouse), read_only=True)
+    weeks = training.labelled_weeks(con)
+    total, positives = labelled_rows(con, weeks)
     cap = positives + (total - positives) // 4
     data = training.load_rows(con, weeks, max_rows=cap)
     frame = data.frame
@@ -121,11 +126,7 @@ def test_training_refuses_too_few_weeks(small_warehouse):
 def test_row_cap_samples_positives_too_when_they_alone_would_fill_it(small_warehouse):
     con = duckdb.connect(str(small_warehouse), read_only=True)
     weeks = training.labelled_weeks(con)
-    total, positives = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE label) FROM pair_features WHERE label IS NOT NULL "
-        "AND week_start IN (SELECT unnest(?::DATE[]))",
-        [weeks],
-    ).fetchall()[0]
+    total, positives = labelled_rows(con, weeks)
     frame = training.load_rows(con, weeks, max_rows=positives).frame
     assert frame["label"].sum() == pytest.approx(positives / 2, rel=0.1)
     assert len(frame) == pytest.approx(positives, rel=0.1)
