@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from ovni_assets.settings import get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class RunLockTimeout(RuntimeError):
@@ -84,6 +89,51 @@ def connect(path: Path, read_only: bool = False, attempts: int = 50) -> duckdb.D
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     raise AssertionError("unreachable")
+
+
+# DuckDB memory for reads that feed pandas (training, scoring): the frames, not DuckDB's cache, need the RAM.
+FRAME_READ_MEMORY_LIMIT = "1GB"
+
+
+@contextlib.contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str = FRAME_READ_MEMORY_LIMIT) -> Iterator[None]:
+    """Cap DuckDB's buffer pool at `limit` for the block (lowering it evicts cached blocks over it; sorts
+    spill to the temp folder), then set it back to `OVNI_DUCKDB_MEMORY_LIMIT`, the limit of every OVNI
+    connection (DuckDB reports its limit rounded, so the old value is not read back).
+
+    DuckDB keeps the table blocks a scan read cached up to its limit: at 100× the training reads left 5 GB of
+    cache in the process while pandas and scikit-learn needed the memory.
+    """
+    configured = get_settings().duckdb_memory_limit
+    if _size_bytes(configured) <= _size_bytes(limit):  # never raise a lower configured limit
+        yield
+        return
+    con.execute(f"SET memory_limit = '{_quoted(limit)}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{_quoted(configured)}'")
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+_SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _size_bytes(size: str) -> float:
+    """Bytes of a DuckDB size ("6GB", "5.5 GiB", "286.1 MiB")."""
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", size).groups()
+    return float(number) * _SIZE_UNITS[unit.upper()]
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:
+    """The rows of `query` as a DataFrame, read under `memory_limit`: text columns as categories (one Python
+    string per distinct value, not per cell), decimals as float64 (not Python Decimal objects)."""
+    import pyarrow as pa
+
+    with memory_limit(con):
+        table = con.sql(query, params=params).to_arrow_table()
+    fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(fields)).to_pandas(strings_to_categorical=True)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -34,6 +34,7 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 from ovni_assets.features.pair_features import CATEGORICAL_FEATURES, FEATURE_COLUMNS, NUMERIC_FEATURES
+from ovni_assets.warehouse import read_frame
 
 VALIDATION_WEEKS = 4
 MAX_TRAIN_WEEKS = 20
@@ -76,14 +77,26 @@ def build_pipeline(params: dict) -> Pipeline:
     return Pipeline([("preprocess", encoder), ("classifier", classifier)])
 
 
+SCORING_CHUNK_ROWS = 250_000
+
+
 def predict_probability(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
-    """P(buy) for feature rows, on one OpenMP thread.
+    """P(buy) for feature rows, on one OpenMP thread, `SCORING_CHUNK_ROWS` rows at a time.
 
     HistGradientBoosting parallelises prediction per tree; on a busy 2-core machine the thread hand-offs
-    cost more than they save (measured 2.5x slower with 2 threads), so scoring runs single-threaded.
+    cost more than they save (measured 2.5x slower with 2 threads), so scoring runs single-threaded. The
+    model input is a float64 copy of the rows (and the encoder makes another): chunks keep those copies
+    small at 100× (millions of rows).
     """
+    if len(frame) == 0:
+        return np.empty(0)
     with threadpool_limits(limits=1, user_api="openmp"):
-        return pipeline.predict_proba(model_input(frame))[:, 1]
+        return np.concatenate(
+            [
+                pipeline.predict_proba(model_input(frame.iloc[start : start + SCORING_CHUNK_ROWS]))[:, 1]
+                for start in range(0, len(frame), SCORING_CHUNK_ROWS)
+            ]
+        )
 
 
 def model_input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -167,16 +180,17 @@ def load_rows(con: duckdb.DuckDBPyConnection, weeks: list[date], max_rows: int |
         positive_rate = min(1.0, max_rows / 2 / max(positives, 1))
         negative_rate = max((max_rows - positives * positive_rate) / max(total - positives, 1), 0.001)
     keep_positive, keep_negative = int(positive_rate * 1_000_000), int(negative_rate * 1_000_000)
-    frame = con.execute(
+    frame = read_frame(
+        con,
         f"""SELECT customer_id, product_id, week_start, {", ".join(FEATURE_COLUMNS)}, label,
-                   CASE WHEN label THEN {1.0 / positive_rate} ELSE {1.0 / negative_rate} END AS weight
+                   CASE WHEN label THEN {1.0 / positive_rate} ELSE {1.0 / negative_rate} END::DOUBLE AS weight
             FROM pair_features
             WHERE label IS NOT NULL AND week_start IN (SELECT unnest(?::DATE[]))
               AND hash(customer_id, product_id, week_start) % 1000000
                   < CASE WHEN label THEN {keep_positive} ELSE {keep_negative} END
             ORDER BY week_start, customer_id, product_id""",
         [week_list],
-    ).df()
+    )
     frame["week_start"] = pd.to_datetime(frame["week_start"]).dt.date
     frame["label"] = frame["label"].astype(bool)
     digest = hashlib.sha256()
@@ -325,6 +339,37 @@ def search_space(trial: optuna.Trial) -> dict:
     }
 
 
+def search(
+    fit: pd.DataFrame,
+    val: pd.DataFrame,
+    actual: dict[date, int],
+    hpo_seconds: float,
+    max_trials: int | None,
+    first_params: dict,
+) -> tuple[optuna.Study, dict, float]:
+    """Optuna search within `hpo_seconds` (from `first_params`): fit on `fit`, score on `val`.
+
+    Returns the study, the best trial's {"validation", "model"} and the seconds searched."""
+    x_fit, y_fit, w_fit = model_input(fit), fit["label"].to_numpy(), fit["weight"].to_numpy()
+    best: dict = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        pipeline = build_pipeline(search_space(trial)).fit(x_fit, y_fit, classifier__sample_weight=w_fit)
+        result = validate(pipeline, val, actual)
+        trial.set_user_attr("threshold", result.threshold)
+        trial.set_user_attr("val_f1_at_threshold", result.f1)
+        if not best or result.best_f1 > best["validation"].best_f1:
+            best.update(validation=result, model=pipeline)
+        return result.best_f1
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=RANDOM_STATE))
+    study.enqueue_trial(first_params)
+    started = time.monotonic()
+    study.optimize(objective, timeout=max(hpo_seconds, 0.001), n_trials=max_trials)
+    return study, best, time.monotonic() - started
+
+
 def train_purchase_model(
     con: duckdb.DuckDBPyConnection,
     hpo_seconds: float,
@@ -350,27 +395,9 @@ def train_purchase_model(
     fit = load_rows(con, fit_weeks, max_train_rows).frame
     val = load_rows(con, val_weeks, MAX_VALIDATION_ROWS).frame
     actual = actual_purchases(con, val_weeks)
-    x_fit, y_fit, w_fit = model_input(fit), fit["label"].to_numpy(), fit["weight"].to_numpy()
-
-    best: dict = {}
-
-    def objective(trial: optuna.Trial) -> float:
-        pipeline = build_pipeline(search_space(trial)).fit(x_fit, y_fit, classifier__sample_weight=w_fit)
-        result = validate(pipeline, val, actual)
-        trial.set_user_attr("threshold", result.threshold)
-        trial.set_user_attr("val_f1_at_threshold", result.f1)
-        if not best or result.best_f1 > best["validation"].best_f1:
-            best.update(validation=result, model=pipeline)
-        return result.best_f1
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=RANDOM_STATE))
-    study.enqueue_trial(first_params or DEFAULT_PARAMS)
-    started = time.monotonic()
-    study.optimize(objective, timeout=max(hpo_seconds, 0.001), n_trials=max_trials)
-    searched = time.monotonic() - started
+    study, best, searched = search(fit, val, actual, hpo_seconds, max_trials, first_params or DEFAULT_PARAMS)
+    del fit  # the refit loads its own rows: at 100× each frame holds 1.5 M rows
     params = dict(study.best_params)
-
     validation = best["validation"]
 
     training = load_rows(con, weeks[-max_train_weeks:], max_train_rows)

@@ -17,6 +17,7 @@ import pandas as pd
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
 from ovni_assets.model.registry import Champion
 from ovni_assets.model.training import predict_probability
+from ovni_assets.warehouse import read_frame
 
 PREDICTIONS_DDL = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -63,11 +64,12 @@ def newest_feature_week(con: duckdb.DuckDBPyConnection) -> date | None:
 
 def score_week(con: duckdb.DuckDBPyConnection, champion: Champion, feature_week: date) -> pd.DataFrame:
     """Predictions for every candidate pair of `feature_week`, for the week after it."""
-    frame = con.execute(
+    frame = read_frame(
+        con,
         f"SELECT customer_id, product_id, target_week_start, {', '.join(FEATURE_COLUMNS)} "
         "FROM pair_features WHERE week_start = ? ORDER BY customer_id, product_id",
         [feature_week],
-    ).df()
+    )
     probability = predict_probability(champion.model, frame) if len(frame) else []
     scored = pd.DataFrame(
         {

@@ -1,12 +1,14 @@
-"""Warehouse connections carry OVNI_DUCKDB_MEMORY_LIMIT and spill under OVNI_HOME."""
+"""Warehouse connections carry OVNI_DUCKDB_MEMORY_LIMIT and spill under OVNI_HOME; frame reads run under a
+lower limit."""
 
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from ovni_assets.settings import get_settings
-from ovni_assets.warehouse import connect
+from ovni_assets.warehouse import connect, memory_limit, read_frame
 
 
 def test_connections_get_the_memory_limit_and_a_spill_folder_under_ovni_home(tmp_path, monkeypatch):
@@ -32,3 +34,42 @@ def test_an_invalid_memory_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "lots")
     with pytest.raises(duckdb.Error):
         connect(tmp_path / "warehouse.duckdb")
+
+
+def test_frame_reads_run_under_a_lower_duckdb_limit_and_restore_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "4GB")
+    with connect(tmp_path / "warehouse.duckdb") as con:
+
+        def limit() -> str:
+            return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+        configured = limit()
+        with memory_limit(con, "500MB"):
+            assert limit() == "476.8 MiB"
+        assert limit() == configured
+        with pytest.raises(duckdb.Error), memory_limit(con, "500MB"):
+            con.execute("SELECT * FROM no_such_table")
+        assert limit() == configured  # restored after a failure too
+        with memory_limit(con, "8GB"):
+            assert limit() == configured  # never raised above the configured limit
+
+
+def test_read_frame_gives_text_columns_as_categories(tmp_path, monkeypatch):
+    monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        frame = read_frame(
+            con,
+            "SELECT i::INTEGER AS n, i * 0.5 AS x, ['a', 'b', NULL][i % 3 + 1] AS brand "
+            "FROM range(6) t(i) WHERE i >= ?",
+            [1],
+        )
+    assert list(frame["n"]) == [1, 2, 3, 4, 5] and frame["x"].dtype == "float64"
+    assert isinstance(frame["brand"].dtype, pd.CategoricalDtype)
+    assert frame["brand"].astype(object).where(frame["brand"].notna(), None).tolist() == [
+        "b",
+        None,
+        "a",
+        "b",
+        None,
+    ]
