@@ -106,13 +106,24 @@ class ScaleResult:
     panel_rows: int | None = None
     pandas_features: Repeated | None = None
     pandas_skipped: str | None = None
+    every_week_panel_rows: int | None = None
+    pandas_every_week_features: Repeated | None = None
+    pandas_every_week_skipped: str | None = None
+
+    def _speedup(self, pandas: Repeated | None) -> float | None:
+        if not (pandas and pandas.ok and self.duckdb_features and self.duckdb_features.ok):
+            return None
+        return pandas.median("wall_s") / self.duckdb_features.median("wall_s")
 
     @property
     def speedup(self) -> float | None:
-        """pandas build wall / DuckDB build wall (medians) for the same table."""
-        if not (self.pandas_features and self.pandas_features.ok and self.duckdb_features):
-            return None
-        return self.pandas_features.median("wall_s") / self.duckdb_features.median("wall_s")
+        """pandas build wall (panel from each pair's first purchase) / DuckDB build wall, medians."""
+        return self._speedup(self.pandas_features)
+
+    @property
+    def every_week_speedup(self) -> float | None:
+        """The same against the panel of issue 3's wording: every pair × every week."""
+        return self._speedup(self.pandas_every_week_features)
 
 
 def measured(
@@ -259,12 +270,14 @@ def pandas_pair_features(
     products: pd.DataFrame,
     history_weeks: int,
     discovery_top_k: int,
+    every_week: bool = False,
 ) -> pd.DataFrame:
     """`pair_features` computed in pandas: same rows, same columns, same values as the SQL build.
 
     `transactions` has customer_id, product_id, order_id, purchase_date (datetime64), items. Weeks are
     handled as an integer index `wi` from the first week; every window is over a dense grid that starts at
-    the key's first purchase, as in the SQL.
+    the key's first purchase, as in the SQL. With `every_week` the pair panel has every pair × every week,
+    as issue 3 words the baseline (the weeks before a pair's first purchase are zeros: same windows).
     """
     tx = transactions
     tx["week_start"] = tx["purchase_date"] - pd.to_timedelta(tx["purchase_date"].dt.dayofweek, unit="D")
@@ -285,14 +298,15 @@ def pandas_pair_features(
 
     # pair level: the dense pair × week panel from the pair's first purchase
     pairs = weekly.groupby(["customer_id", "product_id"])["wi"].min().rename("first_wi")
-    panel = dense_grid(pairs, n_weeks).merge(
+    panel_start = pairs * 0 if every_week else pairs
+    panel = dense_grid(panel_start, n_weeks).merge(
         weekly.drop(columns="week_start"), on=["customer_id", "product_id", "wi"], how="left", sort=False
     )
     panel["bought"] = panel["units"].notna().astype("int64")
     panel[["units", "orders", "purchase_days"]] = panel[["units", "orders", "purchase_days"]].fillna(0)
     pair = panel.groupby(["customer_id", "product_id"], sort=False).ngroup()
     by_pair = panel.groupby(pair, sort=False)
-    panel["first_wi"] = np.repeat(pairs.to_numpy(), n_weeks - pairs.to_numpy())
+    panel["first_wi"] = np.repeat(pairs.to_numpy(), n_weeks - panel_start.to_numpy())
     panel["last_bought_wi"] = panel["wi"].where(panel["bought"] == 1).groupby(pair, sort=False).ffill()
     panel["last_date"] = by_pair["last_date"].ffill()
     panel["first_date"] = by_pair["first_date"].transform("first")
@@ -442,7 +456,7 @@ def pandas_pair_features(
     return rows.drop(columns=["wi", "cust_first_wi", "cust_active_w8", "cust_active_total"])
 
 
-def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
+def pandas_features_from_warehouse(warehouse: Path, every_week: bool = False) -> pd.DataFrame:
     """Read the clean tables out of the warehouse (as a notebook would: the columns it needs, text as
     categories) and build the features in pandas."""
     from ovni_assets.features.pair_features import DISCOVERY_TOP_K, HISTORY_WEEKS
@@ -462,7 +476,7 @@ def pandas_features_from_warehouse(warehouse: Path) -> pd.DataFrame:
     customers["customer_type"] = customers["customer_type"].astype("category")
     for column in ("brand", "category", "sub_category", "segment", "package"):
         products[column] = products[column].astype("category")
-    return pandas_pair_features(transactions, customers, products, HISTORY_WEEKS, DISCOVERY_TOP_K)
+    return pandas_pair_features(transactions, customers, products, HISTORY_WEEKS, DISCOVERY_TOP_K, every_week)
 
 
 # --- feature builds (child processes of this script) --------------------------------------------------------
@@ -520,13 +534,19 @@ def build_features_pandas(warehouse: Path) -> None:
     print(json.dumps({"rows": len(pandas_features_from_warehouse(warehouse))}))
 
 
-def panel_rows(warehouse: Path) -> int:
-    """Rows of the pandas build's pair × week panel (every pair from its first purchase week)."""
+def build_features_pandas_every_week(warehouse: Path) -> None:
+    print(json.dumps({"rows": len(pandas_features_from_warehouse(warehouse, every_week=True))}))
+
+
+def panel_rows(warehouse: Path, every_week: bool = False) -> int:
+    """Rows of the pandas build's pair × week panel (every pair from its first purchase week, or from the
+    first week of all with `every_week`)."""
+    start = "(SELECT min(week_start) FROM transactions)" if every_week else "first_week"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
             "WITH pairs AS (SELECT min(week_start) AS first_week FROM transactions "
             "GROUP BY customer_id, product_id) "
-            "SELECT sum(date_diff('day', first_week, (SELECT max(week_start) FROM transactions)) // 7 + 1) "
+            f"SELECT sum(date_diff('day', {start}, (SELECT max(week_start) FROM transactions)) // 7 + 1) "
             "FROM pairs"
         ).fetchone()[0]
 
@@ -628,15 +648,18 @@ def check(source: Path) -> bool:
             build_weekly_purchases(con)
             build_pair_features(con)
             sql_s = time.perf_counter() - started
-        started = time.perf_counter()
-        frame = pandas_features_from_warehouse(warehouse)
-        pandas_s = time.perf_counter() - started
-        with duckdb.connect(str(warehouse)) as con:
-            result = compare_with_sql(con, frame)
-    equal = tables_equal(result)
-    print(f"check on {source}: SQL build {sql_s:.1f} s, pandas build {pandas_s:.1f} s")
-    print(json.dumps(result, indent=2))
-    print("EQUAL: same keys, same columns, same values" if equal else "DIFFERENT")
+        equal = True
+        for every_week in (False, True):
+            started = time.perf_counter()
+            frame = pandas_features_from_warehouse(warehouse, every_week)
+            pandas_s = time.perf_counter() - started
+            with duckdb.connect(str(warehouse)) as con:
+                result = compare_with_sql(con, frame)
+            panel = "every pair × every week" if every_week else "each pair from its first purchase"
+            print(f"check on {source}: SQL build {sql_s:.1f} s, pandas build ({panel}) {pandas_s:.1f} s")
+            print(json.dumps(result, indent=2))
+            print("EQUAL: same keys, same columns, same values" if tables_equal(result) else "DIFFERENT")
+            equal = equal and tables_equal(result)
     return equal
 
 
@@ -836,21 +859,33 @@ def measure_feature_builds(
     previous.unlink()
     full_build.unlink(missing_ok=True)
 
-    result.panel_rows = panel_rows(current)
-    estimate = PANDAS_BASE_BYTES + result.panel_rows * PANDAS_BYTES_PER_PANEL_ROW
-    if estimate > min(args.pandas_budget_gib * 2**30, rss_limit):
-        result.pandas_skipped = (
-            f"panel of {result.panel_rows:,} pair-weeks needs about {estimate / 2**30:.0f} GiB "
-            f"(> budget {min(args.pandas_budget_gib, args.rss_limit_gib):.0f} GiB)"
-        )
-        print(f"  pandas feature build skipped: {result.pandas_skipped}", flush=True)
-    else:
-        result.pandas_features = repeat(args.repeat_features, lambda: feature_build("pandas"))
-        if result.speedup:
-            print(
-                f"  → OVNI's feature build is {result.speedup:.1f}× faster than pandas (median wall)",
-                flush=True,
+    def pandas_build(engine: str, rows: int) -> tuple[Repeated | None, str | None]:
+        """The pandas build `engine` (repeated), or why it was skipped (its panel would not fit)."""
+        estimate = PANDAS_BASE_BYTES + rows * PANDAS_BYTES_PER_PANEL_ROW
+        if estimate > min(args.pandas_budget_gib * 2**30, rss_limit):
+            skipped = (
+                f"panel of {rows:,} pair-weeks needs about {estimate / 2**30:.0f} GiB "
+                f"(> budget {min(args.pandas_budget_gib, args.rss_limit_gib):.0f} GiB)"
             )
+            print(f"  {engine} feature build skipped: {skipped}", flush=True)
+            return None, skipped
+        return repeat(args.repeat_features, lambda: feature_build(engine)), None
+
+    result.panel_rows = panel_rows(current)
+    result.pandas_features, result.pandas_skipped = pandas_build("pandas", result.panel_rows)
+    if result.speedup:
+        print(
+            f"  → OVNI's feature build is {result.speedup:.1f}× faster than pandas (median wall)", flush=True
+        )
+    result.every_week_panel_rows = panel_rows(current, every_week=True)
+    result.pandas_every_week_features, result.pandas_every_week_skipped = pandas_build(
+        "pandas-every-week", result.every_week_panel_rows
+    )
+    if result.every_week_speedup:
+        print(
+            f"  → {result.every_week_speedup:.1f}× faster than pandas, every pair × week (median wall)",
+            flush=True,
+        )
     copy.unlink(missing_ok=True)
 
 
@@ -942,6 +977,12 @@ def print_summary(results: list[ScaleResult], sha: str) -> None:
         )
         if r.pandas_skipped:
             print(f"      pandas at {r.scale}×: {r.pandas_skipped}")
+        if r.pandas_every_week_features or r.pandas_every_week_skipped:
+            every_week = r.pandas_every_week_skipped or (
+                f"{cell(r.pandas_every_week_features).strip()}"
+                + (f", {r.every_week_speedup:.1f}× slower than OVNI" if r.every_week_speedup else "")
+            )
+            print(f"      pandas with every pair × every week at {r.scale}×: {every_week}")
         if r.incremental_features_note:
             print(f"      incremental features at {r.scale}×: {r.incremental_features_note}")
         if r.full_run and r.full_run.failed:
@@ -999,6 +1040,7 @@ def main() -> None:
             "duckdb": build_features_duckdb,
             "incremental": build_features_incremental,
             "pandas": build_features_pandas,
+            "pandas-every-week": build_features_pandas_every_week,
         }
         builders[engine](Path(warehouse))
         return
@@ -1023,7 +1065,14 @@ def main() -> None:
             "machine": machine(),
             "commit": sha,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "results": [{**asdict(r, dict_factory=without_output), "speedup": r.speedup} for r in results],
+            "results": [
+                {
+                    **asdict(r, dict_factory=without_output),
+                    "speedup": r.speedup,
+                    "every_week_speedup": r.every_week_speedup,
+                }
+                for r in results
+            ],
         }
         args.json.write_text(json.dumps(payload, indent=2, default=str))
 
