@@ -99,28 +99,29 @@ FRAME_READ_MEMORY_LIMIT = "1GB"
 def memory_limit(con: duckdb.DuckDBPyConnection, limit: str = FRAME_READ_MEMORY_LIMIT) -> Iterator[None]:
     """Cap DuckDB's buffer pool at `limit` for the block (lowering it evicts cached blocks over it; sorts
     spill to the temp folder), then set it back to `OVNI_DUCKDB_MEMORY_LIMIT`, the limit of every OVNI
-    connection (DuckDB reports its limit rounded, so the old value is not read back).
+    connection (DuckDB reports its limit rounded, so the old value is not read back). A limit already at or
+    below `limit` is left alone.
 
     DuckDB keeps the table blocks a scan read cached up to its limit: at 100× the training reads left 5 GB of
     cache in the process while pandas and scikit-learn needed the memory.
     """
-    configured = get_settings().duckdb_memory_limit
-    if _size_bytes(configured) <= _size_bytes(limit):  # never raise a lower configured limit
+    current = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. "5.5 GiB"
+    if _size_bytes(current) <= _size_bytes(limit):
         yield
         return
     con.execute(f"SET memory_limit = '{_quoted(limit)}'")
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{_quoted(configured)}'")
+        con.execute(f"SET memory_limit = '{_quoted(get_settings().duckdb_memory_limit)}'")
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
-_SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "PIB": 2**50}
 
 
 def _size_bytes(size: str) -> float:
-    """Bytes of a DuckDB size ("6GB", "5.5 GiB", "286.1 MiB")."""
+    """Bytes of a size as DuckDB writes it ("5.5 GiB", "286.1 MiB") or as we do ("1GB")."""
     number, unit = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", size).groups()
     return float(number) * _SIZE_UNITS[unit.upper()]
 

@@ -55,6 +55,15 @@ def test_frame_reads_run_under_a_lower_duckdb_limit_and_restore_it(tmp_path, mon
             assert limit() == configured  # never raised above the configured limit
 
 
+def test_frame_read_limit_works_with_a_percentage_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "50%")  # DuckDB accepts a share of the RAM too
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        configured = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        assert read_frame(con, "SELECT 1 AS one")["one"].tolist() == [1]
+        assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == configured
+
+
 def test_read_frame_gives_text_columns_as_categories(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
     with connect(tmp_path / "warehouse.duckdb") as con:
