@@ -183,7 +183,7 @@ def load_rows(con: duckdb.DuckDBPyConnection, weeks: list[date], max_rows: int |
     frame = read_frame(
         con,
         f"""SELECT customer_id, product_id, week_start, {", ".join(FEATURE_COLUMNS)}, label,
-                   CASE WHEN label THEN {1.0 / positive_rate} ELSE {1.0 / negative_rate} END::DOUBLE AS weight
+                   CASE WHEN label THEN {1.0 / positive_rate} ELSE {1.0 / negative_rate} END AS weight
             FROM pair_features
             WHERE label IS NOT NULL AND week_start IN (SELECT unnest(?::DATE[]))
               AND hash(customer_id, product_id, week_start) % 1000000

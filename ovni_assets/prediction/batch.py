@@ -70,7 +70,7 @@ def score_week(con: duckdb.DuckDBPyConnection, champion: Champion, feature_week:
         "FROM pair_features WHERE week_start = ? ORDER BY customer_id, product_id",
         [feature_week],
     )
-    probability = predict_probability(champion.model, frame) if len(frame) else []
+    probability = predict_probability(champion.model, frame)
     scored = pd.DataFrame(
         {
             "week_start": pd.to_datetime(frame["target_week_start"]).dt.date,
