@@ -84,7 +84,8 @@ def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
         try:
             for table in ("pair_features", "weekly_purchases"):
                 found = con.execute(
-                    "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' AND table_name = ?",
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_catalog = 'wh' AND table_schema = 'main' AND table_name = ?",
                     [table],
                 ).fetchall()[0][0]
                 if not found:

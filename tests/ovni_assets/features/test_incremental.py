@@ -193,9 +193,26 @@ def test_missing_state_or_table_means_a_full_build(warehouse):
     con, purchases = warehouse
     con.execute(f"DROP TABLE {STATE_TABLE}")
     assert incremental_build(con).mode == "full"
-    con.execute("DROP TABLE pair_features")
+    con.execute("DROP VIEW pair_features")
+    con.execute("DROP TABLE pair_feature_rows")
     load_transactions(con, pd.concat([purchases, random_purchases(seed=4, weeks=range(12, 13))]))
     assert incremental_build(con).mode == "full"
+    assert_equals_full_rebuild(con)
+
+
+def test_a_warehouse_that_stored_pair_features_as_a_table_gets_the_view(warehouse):
+    """Warehouses built before the view held `pair_features` as a table: the next build replaces it."""
+    con, _ = warehouse
+    con.execute("CREATE TABLE old_layout AS SELECT * FROM pair_features")
+    con.execute("DROP VIEW pair_features")
+    con.execute("DROP TABLE pair_feature_rows")
+    con.execute(f"DELETE FROM {STATE_TABLE}")
+    con.execute("ALTER TABLE old_layout RENAME TO pair_features")
+    assert incremental_build(con).mode == "full"
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'pair_features'"
+    ).fetchall()
+    assert kind == [("VIEW",)]
     assert_equals_full_rebuild(con)
 
 

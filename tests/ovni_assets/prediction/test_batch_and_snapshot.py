@@ -110,7 +110,7 @@ def test_a_failed_snapshot_leaves_the_published_one(warehouse_with_champion, tmp
     target = tmp_path / "serving.duckdb"
     snapshot.publish_snapshot(con, target)
     before = target.read_bytes()
-    con.execute("ALTER TABLE pair_features RENAME TO pair_features_gone")
+    con.execute("ALTER VIEW pair_features RENAME TO pair_features_gone")
     with pytest.raises(duckdb.Error):
         snapshot.publish_snapshot(con, target)
     assert target.read_bytes() == before
