@@ -107,11 +107,11 @@ GROUP BY customer_id, product_id, week_start
 # since = the first week; a partial build (the weekly run) recomputes the weeks new data can change. Every
 # window reaches at most 25 weeks back, so the pair, customer and product grids start at {grid_start} =
 # since - 25 weeks (or the first week); all-history aggregates (totals, first purchase, distinct products)
-# add a prefix from the weeks before it. Each grid is sorted once (one window spec per grid); pair-level
-# constants (first purchase, prefix totals) are joined per pair before the grid is expanded, not per row
-# after it. Counts are cast to INTEGER: DuckDB's sum() gives HUGEINT, which made joins and the table write
-# about 15% slower at 10×. Add a pair feature: a column in `pair_windows`, then `history`, then the final
-# SELECT and PAIR_FEATURES_PROJECTION (and FEATURE_COLUMNS).
+# add a prefix from the weeks before it. Each grid is sorted once (one window spec per grid); the pair grid
+# is expanded from the purchase weeks, which carry the pair-level constants (first purchase, prefix totals),
+# so its window needs only lags. Counts are cast to INTEGER: DuckDB's sum() gives HUGEINT, which made joins
+# and the table write about 15% slower at 10×. Add a pair feature: a column in `pair_windows`, then
+# `history`, then the final SELECT and PAIR_FEATURES_PROJECTION (and FEATURE_COLUMNS).
 PAIR_FEATURE_ROWS_SELECT = """
 WITH weeks AS (
     SELECT CAST(w AS DATE) AS week_start
@@ -124,45 +124,47 @@ pairs AS (
     SELECT customer_id, product_id, min(week_start) AS first_week, min(first_purchase_date) AS first_date
     FROM weekly_purchases GROUP BY ALL
 ),
--- pair level: pairs bought since grid_start, dense from their first purchase in the grid to the newest week
+-- pair level: all-history totals of the weeks before grid_start
 pair_prefix AS (
     SELECT customer_id, product_id, count(*) AS bought, sum(units) AS units, sum(purchase_days) AS days
     FROM weekly_purchases WHERE week_start < DATE '{grid_start}' GROUP BY ALL
-), recent_pairs AS (
-    SELECT r.customer_id, r.product_id, r.grid_first, p.first_week, p.first_date,
+),
+-- each purchase week since grid_start, with the pair's running totals, spans the weeks up to the pair's next
+-- purchase: expanded, they give the dense pair × week grid with the last purchase at or before each week,
+-- and the windowed counts and sums are differences of running totals (lags over the grid)
+pair_purchases AS (
+    SELECT wp.customer_id, wp.product_id, wp.week_start, wp.last_purchase_date, p.first_week, p.first_date,
         coalesce(pp.bought, 0)::INTEGER AS prefix_bought, coalesce(pp.units, 0) AS prefix_units,
-        coalesce(pp.days, 0)::INTEGER AS prefix_days
-    FROM (SELECT customer_id, product_id, min(week_start) AS grid_first FROM recent_purchases GROUP BY ALL) r
+        coalesce(pp.days, 0)::INTEGER AS prefix_days,
+        CAST(row_number() OVER w AS INTEGER) AS run_bought,
+        sum(wp.units) OVER w AS run_units,
+        CAST(sum(wp.orders) OVER w AS INTEGER) AS run_orders,
+        CAST(sum(wp.purchase_days) OVER w AS INTEGER) AS run_days,
+        lead(wp.week_start, 1, DATE '{last_week}' + 7) OVER w AS next_week
+    FROM recent_purchases wp
     JOIN pairs p USING (customer_id, product_id)
     LEFT JOIN pair_prefix pp USING (customer_id, product_id)
+    WINDOW w AS (PARTITION BY wp.customer_id, wp.product_id ORDER BY wp.week_start ROWS UNBOUNDED PRECEDING)
 ), pair_grid AS (
-    SELECT r.customer_id, r.product_id, w.week_start, r.first_week, r.first_date,
-        r.prefix_bought, r.prefix_units, r.prefix_days,
-        coalesce(wp.units, 0) AS units, coalesce(wp.orders, 0)::INTEGER AS orders,
-        coalesce(wp.purchase_days, 0)::INTEGER AS purchase_days, wp.last_purchase_date,
-        (wp.units IS NOT NULL)::INTEGER AS bought
-    FROM recent_pairs r
-    JOIN weeks w ON w.week_start >= r.grid_first
-    LEFT JOIN recent_purchases wp
-        ON wp.customer_id = r.customer_id AND wp.product_id = r.product_id AND wp.week_start = w.week_start
+    SELECT pp.customer_id, pp.product_id, w.week_start, pp.first_week, pp.first_date,
+        pp.prefix_bought, pp.prefix_units, pp.prefix_days,
+        pp.week_start AS last_bought_week, pp.last_purchase_date AS last_date,
+        pp.run_bought, pp.run_units, pp.run_orders, pp.run_days,
+        (w.week_start = pp.week_start)::INTEGER AS bought
+    FROM pair_purchases pp JOIN weeks w ON w.week_start >= pp.week_start AND w.week_start < pp.next_week
 ), pair_windows AS (
     SELECT customer_id, product_id, week_start, first_week, first_date, prefix_bought, prefix_units,
-        prefix_days,
-        max(CASE WHEN bought = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING) AS last_bought_week,
-        max(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING) AS last_date,
-        CAST(sum(purchase_days) OVER (w ROWS UNBOUNDED PRECEDING) AS INTEGER) AS run_days,
+        prefix_days, last_bought_week, last_date, run_days, run_bought, run_units,
         bought AS bought_w1,
         lag(bought, 1, 0) OVER w AS bought_lag1,
         lag(bought, 2, 0) OVER w AS bought_lag2,
         lag(bought, 3, 0) OVER w AS bought_lag3,
-        CAST(sum(bought) OVER (w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS INTEGER) AS bought_w8,
-        CAST(sum(bought) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS INTEGER) AS bought_w12,
-        CAST(sum(bought) OVER (w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS INTEGER) AS bought_w26,
-        CAST(sum(bought) OVER (w ROWS UNBOUNDED PRECEDING) AS INTEGER) AS run_bought,
-        sum(units) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS units_w4,
-        sum(units) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS units_w12,
-        CAST(sum(orders) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS INTEGER) AS orders_w4,
-        sum(units) OVER (w ROWS UNBOUNDED PRECEDING) AS run_units,
+        run_bought - lag(run_bought, 8, 0) OVER w AS bought_w8,
+        run_bought - lag(run_bought, 12, 0) OVER w AS bought_w12,
+        run_bought - lag(run_bought, 26, 0) OVER w AS bought_w26,
+        run_units - lag(run_units, 4, 0) OVER w AS units_w4,
+        run_units - lag(run_units, 12, 0) OVER w AS units_w12,
+        run_orders - lag(run_orders, 4, 0) OVER w AS orders_w4,
         lead(bought) OVER w AS label
     FROM pair_grid
     WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY week_start)
