@@ -23,8 +23,10 @@ import sys
 import warnings
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.settings import OvniSettings, get_settings
@@ -79,6 +81,8 @@ class CycleState:
     latest_batch_week: date | None
     latest_batch_version: str | None
     new_landed_files: int = 0  # recognised landing files whose bytes are not ingested yet
+    latest_batch_id: str | None = None
+    published_batch_id: str | None = None  # the batch of serving.duckdb (None: no readable snapshot)
 
     def prediction_reason(self) -> str | None:
         """Why to score next week now, or None when the newest batch is current."""
@@ -89,6 +93,23 @@ class CycleState:
         if self.latest_batch_version != self.champion_version:
             return f"new champion v{self.champion_version} (batch was v{self.latest_batch_version})"
         return None
+
+    def snapshot_stale(self) -> bool:
+        """Whether the newest batch is not the one serving.duckdb holds (its publish failed, or the file is
+        missing or unreadable)."""
+        return self.latest_batch_id is not None and self.published_batch_id != self.latest_batch_id
+
+
+def published_batch_id(serving_path: Path) -> str | None:
+    """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
+    if not serving_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving_path), read_only=True) as con:
+            rows = con.execute("SELECT batch_id FROM snapshot_info LIMIT 1").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
 
 
 def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> CycleState:
@@ -102,7 +123,7 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
     from ovni_assets.warehouse import connect, run_lock, table_exists
 
     champion = champion_version(client_for(settings)) if settings.mlflow_db_path.exists() else None
-    target_week = batch_week = batch_version = None
+    target_week = batch_week = batch_version = batch_id = None
     known: set[str] = set()
     if settings.warehouse_path.exists():
         with (
@@ -113,11 +134,11 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
                 target_week = con.execute("SELECT max(target_week_start) FROM pair_features").fetchall()[0][0]
             if table_exists(con, "prediction_batches"):
                 rows = con.execute(
-                    "SELECT week_start, model_version FROM prediction_batches "
+                    "SELECT week_start, model_version, batch_id FROM prediction_batches "
                     "ORDER BY created_at DESC LIMIT 1"
                 ).fetchall()
                 if rows:
-                    batch_week, batch_version = rows[0]
+                    batch_week, batch_version, batch_id = rows[0]
             if count_new_files:
                 known = known_hashes(con)
     new_files = (
@@ -129,6 +150,8 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
         latest_batch_week=batch_week,
         latest_batch_version=batch_version,
         new_landed_files=new_files,
+        latest_batch_id=batch_id,
+        published_batch_id=published_batch_id(settings.serving_path),
     )
 
 
@@ -212,7 +235,10 @@ def _weekly_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_re
         print(
             f"ovni run: predictions for {state.target_week} are current (champion v{state.champion_version})"
         )
-        if retrain:  # the challenger lost: the snapshot's model_versions still lacks it
+        if state.snapshot_stale():  # the batch was appended but its snapshot never published
+            execute_job("predict_job", instance, tags=cli, quiet=True, assets=["serving_snapshot"])
+            print(f"ovni run: snapshot republished: it did not hold the newest batch {state.latest_batch_id}")
+        elif retrain:  # the challenger lost: the snapshot's model_versions still lacks it
             execute_job("predict_job", instance, tags=cli, quiet=True, assets=["serving_snapshot"])
             print("ovni run: snapshot republished with the new model version")
     else:

@@ -23,7 +23,7 @@ from ovni_assets.defs.assets import (
 )
 from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
 from ovni_assets.model import registry
-from ovni_assets.pipeline import CycleState
+from ovni_assets.pipeline import CycleState, published_batch_id
 from ovni_assets.settings import MODEL_NAME
 
 REPORT_FILES = {
@@ -46,6 +46,20 @@ def test_prediction_is_due_for_a_new_week_or_a_new_champion():
     assert "new target week" in CycleState("1", week, date(2024, 9, 30), "1").prediction_reason()
     assert "new champion v2" in CycleState("2", week, week, "1").prediction_reason()
     assert CycleState("2", week, week, "2").prediction_reason() is None
+
+
+def test_a_snapshot_without_the_newest_batch_is_stale(tmp_path):
+    week = date(2024, 10, 7)
+    assert not CycleState("1", week, week, "1").snapshot_stale()  # no batch yet: nothing to publish
+    assert not CycleState("1", week, week, "1", 0, "b2", "b2").snapshot_stale()
+    assert CycleState("1", week, week, "1", 0, "b2", "b1").snapshot_stale()
+    assert CycleState("1", week, week, "1", 0, "b2", None).snapshot_stale()
+    assert published_batch_id(tmp_path / "missing.duckdb") is None
+    (tmp_path / "broken.duckdb").write_text("not a database")
+    assert published_batch_id(tmp_path / "broken.duckdb") is None
+    with duckdb.connect(str(tmp_path / "serving.duckdb")) as con:
+        con.execute("CREATE TABLE snapshot_info AS SELECT 'b2' AS batch_id")
+    assert published_batch_id(tmp_path / "serving.duckdb") == "b2"
 
 
 @pytest.mark.slow
@@ -172,7 +186,21 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     con.close()
     assert version == champion and drift_weeks == target - timedelta(days=7)  # the new week's drift report
     assert f"predicted week {target}" in weekly.stdout
+    newest_snapshot = (home / "serving.duckdb").read_bytes()
+
+    # The batch was appended but its publish failed (the previous week's snapshot stayed): the next run
+    # republishes it.
+    (home / "serving.duckdb").write_bytes(snapshot)
+    republished = ovni(home, "run")
+    assert republished.returncode == 0, republished.stderr[-2000:]
+    assert "snapshot republished: it did not hold the newest batch" in republished.stdout
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    assert con.execute("SELECT target_week FROM snapshot_info").fetchall() == [(target,)]
+    con.close()
+    again = ovni(home, "run")
+    assert again.returncode == 0 and "republished" not in again.stdout, again.stdout
     snapshot = (home / "serving.duckdb").read_bytes()
+    assert snapshot != newest_snapshot  # published again (new created_at), same batch
 
     (home / "landing" / "transacciones_broken.csv").write_text("customer_id,product_id\n1,2\n")
     failed = ovni(home, "run")
