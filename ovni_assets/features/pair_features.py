@@ -10,9 +10,8 @@ Candidates for week t:
   last 8 weeks by customers of the same `customer_type`, offered to customers active in the last 4 weeks.
 
 Every window is over a dense pair × week (or customer × week, product × week) grid that starts at the first
-purchase and ends at the row's own week (running totals up to the week, minus their value some weeks
-before), so a row's features never look past its own week and rows of week t do not change when later weeks
-are appended (the label of the newest week is filled in then).
+purchase and ends at the row's own week, so a row's features never look past its own week and rows of week t
+do not change when later weeks are appended (the label of the newest week is filled in then).
 
 Storage: the rows are in `pair_feature_rows`; the view `pair_features` adds the customer and product
 attributes and the ratios computed from a row alone (`PAIR_FEATURES_PROJECTION`). Readers use the view.
@@ -195,7 +194,7 @@ pair_purchases AS (
     FROM pair_current pw
     WHERE date_diff('day', pw.last_bought_week, pw.week_start) // 7 < {history_weeks}
 ),
--- customer level: customers active since grid_start, from their first active week in the grid
+-- customer level: customers active since grid_start, dense from their first active week in the grid
 customer_weeks AS (
     SELECT customer_id, week_start, count(*) AS products, sum(units) AS units,
         max(last_purchase_date) AS last_purchase_date
@@ -214,47 +213,36 @@ customer_weeks AS (
 ), customer_new_pairs AS (
     SELECT customer_id, first_week AS week_start, count(*) AS new_products
     FROM pairs WHERE first_week >= DATE '{grid_start}' GROUP BY ALL
-),
--- each active week since grid_start, with the customer's running totals, spans the weeks up to the next one
--- (as for pairs: the grid's window needs only lags)
-customer_active_weeks AS (
-    SELECT cw.customer_id, cw.week_start AS active_week, cw.products, cw.last_purchase_date,
-        c.customer_type, cp.first_week, cp.products_before,
-        coalesce(pre.active_weeks, 0) AS active_before,
-        coalesce(pre.order_days_before, 0) AS order_days_before,
-        CAST(row_number() OVER w AS INTEGER) AS run_active,
-        sum(cw.products) OVER w AS run_products,
-        sum(cw.units) OVER w AS run_units,
-        sum(coalesce(np.new_products, 0)) OVER w AS run_new_products,
-        sum(coalesce(cd.order_days, 0)) OVER w AS run_order_days,
-        lead(cw.week_start, 1, DATE '{last_week}' + 7) OVER w AS next_week
-    FROM customer_weeks cw
-    JOIN customer_pairs cp USING (customer_id)
-    LEFT JOIN customers c USING (customer_id)
-    LEFT JOIN customer_prefix pre USING (customer_id)
+), customer_grid AS (
+    SELECT c.customer_id, w.week_start,
+        coalesce(cw.products, 0) AS products, coalesce(cw.units, 0) AS units,
+        (cw.products IS NOT NULL)::INTEGER AS active, coalesce(np.new_products, 0) AS new_products,
+        cw.last_purchase_date, coalesce(cd.order_days, 0) AS order_days
+    FROM (SELECT customer_id, min(week_start) AS grid_first FROM customer_weeks GROUP BY ALL) c
+    JOIN weeks w ON w.week_start >= c.grid_first
+    LEFT JOIN customer_weeks cw USING (customer_id, week_start)
     LEFT JOIN customer_new_pairs np USING (customer_id, week_start)
     LEFT JOIN customer_days cd USING (customer_id, week_start)
-    WINDOW w AS (PARTITION BY cw.customer_id ORDER BY cw.week_start ROWS UNBOUNDED PRECEDING)
-), customer_grid AS (
-    SELECT ca.*, w.week_start, (w.week_start = ca.active_week)::INTEGER AS active
-    FROM customer_active_weeks ca
-    JOIN weeks w ON w.week_start >= ca.active_week AND w.week_start < ca.next_week
 ), customer_running AS (
-    SELECT customer_id, week_start, first_week, customer_type,
+    SELECT customer_id, week_start, cp.first_week,
         active AS cust_active_w1,
-        run_active - lag(run_active, 4, 0) OVER w AS cust_active_w4,
-        run_active - lag(run_active, 8, 0) OVER w AS cust_active_w8,
-        run_active - lag(run_active, 12, 0) OVER w AS cust_active_w12,
-        active_before + run_active AS cust_active_total,
-        date_diff('day', active_week, week_start) // 7 AS cust_weeks_since_last,
-        CASE WHEN active = 1 THEN products ELSE 0 END AS cust_products_w1,
-        run_products - lag(run_products, 4, 0) OVER w AS cust_products_w4,
-        run_units - lag(run_units, 4, 0) OVER w AS cust_units_w4,
-        products_before + run_new_products AS cust_products_total,
-        date_diff('day', last_purchase_date, week_start + 6) AS cust_days_since_last,
-        (order_days_before + run_order_days)
-            / (date_diff('day', first_week, week_start) // 7 + 1) AS cust_order_days_per_week
+        sum(active) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_active_w4,
+        sum(active) OVER (w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS cust_active_w8,
+        sum(active) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS cust_active_w12,
+        coalesce(pre.active_weeks, 0) + sum(active) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_active_total,
+        date_diff('day', max(CASE WHEN active = 1 THEN week_start END) OVER (w ROWS UNBOUNDED PRECEDING),
+                  week_start) // 7 AS cust_weeks_since_last,
+        products AS cust_products_w1,
+        sum(products) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_products_w4,
+        sum(units) OVER (w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS cust_units_w4,
+        cp.products_before + sum(new_products) OVER (w ROWS UNBOUNDED PRECEDING) AS cust_products_total,
+        date_diff('day', max(last_purchase_date) OVER (w ROWS UNBOUNDED PRECEDING),
+                  week_start + 6) AS cust_days_since_last,
+        (coalesce(pre.order_days_before, 0) + sum(order_days) OVER (w ROWS UNBOUNDED PRECEDING))
+            / (date_diff('day', cp.first_week, week_start) // 7 + 1) AS cust_order_days_per_week
     FROM customer_grid
+    JOIN customer_pairs cp USING (customer_id)
+    LEFT JOIN customer_prefix pre USING (customer_id)
     WINDOW w AS (PARTITION BY customer_id ORDER BY week_start)
 ), customer_features AS (
     SELECT * FROM customer_running WHERE week_start >= DATE '{since}'
@@ -279,9 +267,9 @@ product_weeks AS (
 -- customer-type level: share of active customers of the type who bought the product in the last 8 weeks,
 -- for every product someone of the type bought up to t (zero shares included: they can fill the top k)
 type_active AS (
-    SELECT customer_type, week_start, count(*) AS active_customers
-    FROM customer_features
-    WHERE cust_active_w4 > 0
+    SELECT c.customer_type, cf.week_start, count(*) AS active_customers
+    FROM customer_features cf JOIN customers c USING (customer_id)
+    WHERE cf.cust_active_w4 > 0
     GROUP BY ALL
 ), type_buyers AS (
     SELECT c.customer_type, pc.product_id, pc.week_start, count(*) AS buyers
@@ -308,7 +296,8 @@ type_active AS (
 discovery AS (
     SELECT cf.customer_id, tt.product_id, cf.week_start, true AS is_discovery
     FROM customer_features cf
-    JOIN type_top tt ON tt.customer_type = cf.customer_type AND tt.week_start = cf.week_start
+    JOIN customers c USING (customer_id)
+    JOIN type_top tt ON tt.customer_type = c.customer_type AND tt.week_start = cf.week_start
     LEFT JOIN pairs p ON p.customer_id = cf.customer_id AND p.product_id = tt.product_id
     WHERE cf.cust_active_w4 > 0 AND (p.first_week IS NULL OR p.first_week > cf.week_start)
 ), discovery_labelled AS (
@@ -349,7 +338,8 @@ SELECT k.customer_id, k.product_id, k.week_start,
 FROM candidates k
 JOIN customer_features cf USING (customer_id, week_start)
 LEFT JOIN product_features pf USING (product_id, week_start)
-LEFT JOIN type_share ts ON ts.customer_type = cf.customer_type AND ts.product_id = k.product_id
+LEFT JOIN customers c USING (customer_id)
+LEFT JOIN type_share ts ON ts.customer_type = c.customer_type AND ts.product_id = k.product_id
     AND ts.week_start = k.week_start
 """
 
