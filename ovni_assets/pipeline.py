@@ -23,10 +23,8 @@ import sys
 import warnings
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.settings import OvniSettings, get_settings
@@ -100,18 +98,6 @@ class CycleState:
         return self.latest_batch_id is not None and self.published_batch_id != self.latest_batch_id
 
 
-def published_batch_id(serving_path: Path) -> str | None:
-    """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
-    if not serving_path.exists():
-        return None
-    try:
-        with duckdb.connect(str(serving_path), read_only=True) as con:
-            rows = con.execute("SELECT batch_id FROM snapshot_info LIMIT 1").fetchall()
-    except duckdb.Error:
-        return None
-    return rows[0][0] if rows else None
-
-
 def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> CycleState:
     """Champion from the registry; target week, newest batch and (if asked) the landed files not ingested
     yet from the warehouse (read only).
@@ -120,6 +106,7 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
     """
     from ovni_assets.data.ingestion import known_hashes, scan_landing
     from ovni_assets.model.registry import champion_version, client_for
+    from ovni_assets.prediction.snapshot import published_batch_id
     from ovni_assets.warehouse import connect, run_lock, table_exists
 
     champion = champion_version(client_for(settings)) if settings.mlflow_db_path.exists() else None
@@ -236,11 +223,14 @@ def _weekly_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_re
             f"ovni run: predictions for {state.target_week} are current (champion v{state.champion_version})"
         )
         if state.snapshot_stale():  # the batch was appended but its snapshot never published
-            execute_job("predict_job", instance, tags=cli, quiet=True, assets=["serving_snapshot"])
-            print(f"ovni run: snapshot republished: it did not hold the newest batch {state.latest_batch_id}")
+            republish = f": it did not hold the newest batch {state.latest_batch_id}"
         elif retrain:  # the challenger lost: the snapshot's model_versions still lacks it
+            republish = " with the new model version"
+        else:
+            republish = None
+        if republish is not None:
             execute_job("predict_job", instance, tags=cli, quiet=True, assets=["serving_snapshot"])
-            print("ovni run: snapshot republished with the new model version")
+            print(f"ovni run: snapshot republished{republish}")
     else:
         result = execute_job("predict_job", instance, tags={**cli, "ovni/predict_reason": reason}, quiet=True)
         print(f"ovni run: {_prediction_summary(result)} ({reason})")

@@ -64,6 +64,18 @@ def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -
     )
 
 
+def published_batch_id(serving_path: Path) -> str | None:
+    """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
+    if not serving_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving_path), read_only=True) as con:
+            rows = con.execute("SELECT batch_id FROM snapshot_info LIMIT 1").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
+
+
 def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, created_at: datetime):
     warehouse_name = warehouse.execute("SELECT current_database()").fetchall()[0][0]
     warehouse.execute(f"ATTACH '{temp_path}' AS snap")

@@ -23,7 +23,8 @@ from ovni_assets.defs.assets import (
 )
 from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
 from ovni_assets.model import registry
-from ovni_assets.pipeline import CycleState, published_batch_id
+from ovni_assets.pipeline import CycleState
+from ovni_assets.prediction.snapshot import published_batch_id
 from ovni_assets.settings import MODEL_NAME
 
 REPORT_FILES = {
