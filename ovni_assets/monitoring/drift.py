@@ -15,8 +15,10 @@ features (Benjamini–Hochberg). A feature is *drifted* only when all hold:
   one counts.
 
 Reference = the `pair_features` rows of the last `REFERENCE_WEEKS` weeks the champion was trained on (up to
-its `train_last_week`), current = the rows of the newest feature week; each is a reservoir sample of at most
-`SAMPLE_ROWS` rows, so the cost is bounded whatever the data size.
+its `train_last_week`), current = the rows of the newest feature week. Each side is a uniform random sample
+of about `SAMPLE_ROWS` rows: the rows whose hash of (customer, product, week) falls below `SAMPLE_ROWS` /
+the rows of those weeks. The filter runs in the scan, before the view's joins, and the same rows are drawn
+every time; so the statistics' cost is bounded whatever the data size.
 """
 
 from __future__ import annotations
@@ -280,16 +282,33 @@ def champion_reference(con: duckdb.DuckDBPyConnection) -> tuple[str, date] | Non
     return str(row[0]), pd.Timestamp(row[1]).date()
 
 
+def _week_rows(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[date, int]:
+    """Rows of `pair_features` per feature week in first..last."""
+    rows = con.execute(
+        "SELECT week_start, count(*) FROM pair_features WHERE week_start BETWEEN ? AND ? GROUP BY 1",
+        [first, last],
+    ).fetchall()
+    return {pd.Timestamp(week).date(): count for week, count in rows}
+
+
 def _sample_weeks(
-    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], first: date, last: date
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: list[str],
+    first: date,
+    last: date,
+    week_rows: dict[date, int],
 ) -> int:
-    """Temp table `name`: a bounded sample of the `pair_features` rows of weeks first..last; its row count."""
+    """Temp table `name`: a uniform sample of about `SAMPLE_ROWS` of the `pair_features` rows of weeks
+    first..last (`week_rows` gives their row counts); its row count."""
+    total = sum(count for week, count in week_rows.items() if first <= week <= last)
     select = ", ".join(_quoted(c) for c in columns)
+    sampled = ""
+    if total > SAMPLE_ROWS:
+        sampled = f"AND hash(customer_id, product_id, week_start) < {SAMPLE_ROWS / total!r} * {2.0**64!r}"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
-        f"(SELECT week_start, {select} FROM pair_features "
-        f"WHERE week_start BETWEEN DATE '{first}' AND DATE '{last}') "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT week_start, {select} FROM pair_features "
+        f"WHERE week_start BETWEEN DATE '{first}' AND DATE '{last}' {sampled}"
     )
     return con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
@@ -311,14 +330,26 @@ def ordinary_psi(
     `BASELINE_REPLAYS` smallest b that put the compared week inside the champion's training weeks.
     """
     gap = max((newest - train_last_week).days // 7, 1)
+    last_back = gap + BASELINE_REPLAYS - 1
+    week_rows = _week_rows(
+        con,
+        _reference_first_week(train_last_week - timedelta(days=7 * last_back)),
+        newest - timedelta(days=7 * gap),
+    )
+    columns = numeric + categorical
     replays = []
-    for back in range(gap, gap + BASELINE_REPLAYS):
+    for back in range(gap, last_back + 1):
         shift = timedelta(days=7 * back)
-        columns = numeric + categorical
-        current_rows = _sample_weeks(con, "drift_replay_current", columns, newest - shift, newest - shift)
+        compared = newest - shift
+        current_rows = _sample_weeks(con, "drift_replay_current", columns, compared, compared, week_rows)
         reference_last = train_last_week - shift
         reference_rows = _sample_weeks(
-            con, "drift_replay_reference", columns, _reference_first_week(reference_last), reference_last
+            con,
+            "drift_replay_reference",
+            columns,
+            _reference_first_week(reference_last),
+            reference_last,
+            week_rows,
         )
         if current_rows == 0 or reference_rows == 0:
             break
@@ -343,10 +374,11 @@ def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | No
     numeric, categorical = feature_columns(con)
     newest = pd.Timestamp(con.execute("SELECT max(week_start) FROM pair_features").fetchone()[0]).date()
     columns = numeric + categorical
+    week_rows = _week_rows(con, _reference_first_week(train_last_week), newest)
     reference_rows = _sample_weeks(
-        con, "drift_reference", columns, _reference_first_week(train_last_week), train_last_week
+        con, "drift_reference", columns, _reference_first_week(train_last_week), train_last_week, week_rows
     )
-    current_rows = _sample_weeks(con, "drift_current", columns, newest, newest)
+    current_rows = _sample_weeks(con, "drift_current", columns, newest, newest, week_rows)
     reference_weeks = [
         pd.Timestamp(w).date()
         for (w,) in con.execute("SELECT DISTINCT week_start FROM drift_reference ORDER BY 1").fetchall()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovni_assets.monitoring import drift
 from ovni_assets.monitoring.drift import (
     ALPHA,
     BASELINE_FACTOR,
@@ -194,6 +195,34 @@ def test_report_compares_newest_week_with_champion_training_weeks(tmp_path):
         "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'drift_%' AND table_name <> "
         "'drift_reports'"
     ).fetchone()[0]
+
+
+def test_large_weeks_are_sampled_uniformly_in_proportion_and_repeatably(tmp_path, monkeypatch):
+    """Above `SAMPLE_ROWS` rows a side is a hash sample of about that size, drawn from each week in
+    proportion to its rows, the same rows on every run; the shift is still found."""
+    monkeypatch.setattr(drift, "SAMPLE_ROWS", 1000)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_pair_features(con, WEEKS, shifted_week=WEEKS[-1], rows_per_week=3000)
+    con.execute("DELETE FROM pair_features WHERE week_start = ? AND customer_id >= 1000", [WEEKS[-4]])
+    write_model_versions(con, champion="2", train_last_week=WEEKS[-2])
+    week_rows = drift._week_rows(con, WEEKS[0], WEEKS[-1])
+    assert week_rows[WEEKS[-4]] == 1000 and week_rows[WEEKS[-1]] == 3000
+
+    drift._sample_weeks(con, "reference_sample", ["units_w4"], WEEKS[-5], WEEKS[-2], week_rows)
+    per_week = dict(con.execute("SELECT week_start, count(*) FROM reference_sample GROUP BY 1").fetchall())
+    assert set(per_week) == set(WEEKS[-5:-1]) and 850 <= sum(per_week.values()) <= 1150
+    assert 50 <= per_week[WEEKS[-4]] <= 160  # 1,000 of the 10,000 rows: a tenth of the sample
+    for week in (WEEKS[-5], WEEKS[-3], WEEKS[-2]):
+        assert 200 <= per_week[week] <= 400
+    again = drift._sample_weeks(con, "reference_again", ["units_w4"], WEEKS[-5], WEEKS[-2], week_rows)
+    assert again == sum(per_week.values())
+    assert not con.execute(
+        "SELECT count(*) FROM (SELECT * FROM reference_sample EXCEPT ALL SELECT * FROM reference_again)"
+    ).fetchone()[0]
+
+    report = build_drift_report(con)
+    assert 850 <= report.current_rows <= 1150 and 850 <= report.reference_rows <= 1150
+    assert set(report.features.loc[report.features["drifted"], "feature"]) == {"units_w4", "category"}
 
 
 def test_report_on_unshifted_newest_week_flags_nothing(tmp_path):
