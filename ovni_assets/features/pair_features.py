@@ -639,11 +639,22 @@ def build_pair_features(
     if not plan.full and plan.since is not None and first is not None and plan.since <= first:
         plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
     first = first or date(2000, 1, 3)
-    # Warehouses built before the view stored `pair_features` as a table: replaced by the view.
+    # Warehouses built before the view stored `pair_features` as a table, its build state keyed by that
+    # name: the view replaces the table, the state goes.
     stored_as_table = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = 'pair_features'"
     ).fetchall()[0][0]
+    old_layout = []
+    if stored_as_table:
+        _ensure_state_tables(con)
+        old_layout = [
+            "DROP TABLE pair_features",
+            *(
+                f"DELETE FROM {t} WHERE table_name = 'pair_features'"
+                for t in (STATE_TABLE, STATE_WEEKS_TABLE)
+            ),
+        ]
     stats = _replace_weeks(
         con,
         ROWS_TABLE,
@@ -651,7 +662,7 @@ def build_pair_features(
         state,
         lambda since: pair_feature_rows_select(con, since, history_weeks, discovery_top_k),
         first,
-        also=(["DROP TABLE pair_features"] if stored_as_table else []) + [PAIR_FEATURES_VIEW],
+        also=[*old_layout, PAIR_FEATURES_VIEW],
     )
     discovery = con.execute(f"SELECT count(*) FROM {ROWS_TABLE} WHERE is_discovery").fetchall()[0][0]
     return dataclasses.replace(stats, history_rows=stats.rows - discovery, discovery_rows=discovery)

@@ -11,6 +11,7 @@ import pytest
 
 from ovni_assets.features.pair_features import (
     FEATURE_COLUMNS,
+    ROWS_TABLE,
     STATE_TABLE,
     STATE_WEEKS_TABLE,
     WEEKLY_PURCHASES_SELECT,
@@ -206,13 +207,19 @@ def test_a_warehouse_that_stored_pair_features_as_a_table_gets_the_view(warehous
     con.execute("CREATE TABLE old_layout AS SELECT * FROM pair_features")
     con.execute("DROP VIEW pair_features")
     con.execute("DROP TABLE pair_feature_rows")
-    con.execute(f"DELETE FROM {STATE_TABLE}")
+    for state_table in (STATE_TABLE, STATE_WEEKS_TABLE):  # the old layout's state was keyed by the table
+        con.execute(
+            f"UPDATE {state_table} SET table_name = 'pair_features' WHERE table_name = '{ROWS_TABLE}'"
+        )
     con.execute("ALTER TABLE old_layout RENAME TO pair_features")
     assert incremental_build(con).mode == "full"
     kind = con.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'pair_features'"
     ).fetchall()
     assert kind == [("VIEW",)]
+    for state_table in (STATE_TABLE, STATE_WEEKS_TABLE):
+        keys = con.execute(f"SELECT DISTINCT table_name FROM {state_table} ORDER BY 1").fetchall()
+        assert keys == [(ROWS_TABLE,), ("weekly_purchases",)]
     assert_equals_full_rebuild(con)
 
 
@@ -230,9 +237,10 @@ def test_a_failed_partial_build_leaves_table_and_state_as_they_were(warehouse):
     before = con.execute("SELECT count(*), max(week_start) FROM pair_features").fetchall()[0]
     state_query = (
         f"SELECT s.*, list(w.fingerprint ORDER BY w.week_start) FROM {STATE_TABLE} s "
-        f"JOIN {STATE_WEEKS_TABLE} w USING (table_name) WHERE table_name = 'pair_features' GROUP BY ALL"
+        f"JOIN {STATE_WEEKS_TABLE} w USING (table_name) WHERE table_name = '{ROWS_TABLE}' GROUP BY ALL"
     )
     state = con.execute(state_query).fetchall()
+    assert len(state) == 1
     load_transactions(con, pd.concat([purchases, random_purchases(seed=5, weeks=range(12, 13))]))
     build_weekly_purchases(con)
     con.execute("ALTER TABLE weekly_purchases RENAME COLUMN units TO quantity")  # the SELECT cannot bind
