@@ -244,6 +244,7 @@ def run_backtest_cli(weeks: int, until: date | None = None, retrain_every: int =
         settings.hpo_seconds,
         retrain_every,
         until=until,
+        max_trials=settings.hpo_max_trials,
         progress=lambda row: print(format_row(row), flush=True),
     )
     print(format_mean("mean", result.weeks) + f"  {result.seconds:.0f} s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ovni_assets.defs import checks, jobs, ml_sensors, sensors
+from ovni_assets.defs import checks, cycle_sensors, jobs, sensors
 from ovni_assets.defs.assets import (
     clean_assets,
     feature_assets,
@@ -32,8 +32,8 @@ def build_definitions() -> dg.Definitions:
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[*checks.DATA_CHECKS, *dg.load_asset_checks_from_modules(ASSET_MODULES)],
         jobs=jobs.ALL_JOBS,
-        sensors=[*sensors.ALL_SENSORS, *ml_sensors.ML_SENSORS],
-        schedules=ml_sensors.ML_SCHEDULES,
+        sensors=[*sensors.ALL_SENSORS, *cycle_sensors.CYCLE_SENSORS],
+        schedules=cycle_sensors.CYCLE_SCHEDULES,
         resources={"warehouse": warehouse_resource(settings), "mlflow": mlflow_resource(settings)},
         executor=dg.in_process_executor,
     )

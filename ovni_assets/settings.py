@@ -25,6 +25,16 @@ run_coordinator:
   config:
     # DuckDB has one writer: runs launched by the daemon go one at a time.
     max_concurrent_runs: 1
+# Run monitoring (in the daemon) asks OvniRunLauncher whether a run's process is alive: a run whose
+# process died is marked failed and frees the queue.
+run_launcher:
+  module: ovni_assets.defs.run_launcher
+  class: OvniRunLauncher
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 20
+  max_resume_run_attempts: 0
 run_retries:
   enabled: true
   max_retries: 0
@@ -50,6 +60,11 @@ class OvniSettings(BaseSettings):
         default=None, description="Override of the MLflow store; default is SQLite under OVNI_HOME."
     )
     hpo_seconds: float = Field(default=60.0, description="Time budget of the hyperparameter search.")
+    hpo_max_trials: int | None = Field(
+        default=None,
+        description="Cap on the search's trials on top of the time budget; 1 trains the default parameters "
+        "only, so the same data give the same model on any machine.",
+    )
     reload_interval_seconds: float = Field(default=3.0, description="How often the API polls the registry.")
     run_lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."
@@ -95,6 +110,11 @@ class OvniSettings(BaseSettings):
     @property
     def run_lock_path(self) -> Path:
         return self.home / "warehouse.lock"
+
+    @property
+    def run_liveness_dir(self) -> Path:
+        """Where each running run holds its liveness lock (`ovni_assets.cycle.liveness`)."""
+        return self.home / "run_liveness"
 
     @property
     def mlflow_db_path(self) -> Path:

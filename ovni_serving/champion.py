@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ovni_assets.keys import REQUIRED_VERSION_TAGS, THRESHOLD_TAG
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
@@ -118,8 +119,14 @@ class ChampionRegistry:
         if signature is None or signature.inputs is None:
             raise RegistryError(f"{MODEL_NAME} version {version} was logged without an input signature")
         tags = dict(model_version.tags)
+        missing = [tag for tag in REQUIRED_VERSION_TAGS if tags.get(tag) in (None, "")]
+        if missing:
+            raise RegistryError(
+                f"{MODEL_NAME} version {version} is half-made (its training stopped before tagging it: no "
+                f"{', '.join(missing)}); it is not served"
+            )
         try:
-            threshold = float(tags["threshold"])
+            threshold = float(tags[THRESHOLD_TAG])
         except (KeyError, ValueError):
             raise RegistryError(f"{MODEL_NAME} version {version} has no numeric 'threshold' tag") from None
         if not 0.0 <= threshold <= 1.0:

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 from dagster_mlflow import mlflow_tracking
 from pydantic import PrivateAttr
 
+from ovni_assets.cycle import liveness
 from ovni_assets.settings import OvniSettings, get_settings
 from ovni_assets.warehouse import connect, run_lock
 
@@ -18,11 +19,13 @@ class WarehouseResource(DuckDBResource):
     """DuckDBResource on `warehouse.duckdb` that holds the run lock for the whole run.
 
     Jobs use the in-process executor, so the resource is set up once per run: two runs (CLI, sensor,
-    UI) never write at the same time; the second waits for the first and then proceeds.
+    UI) never write at the same time; the second waits for the first and then proceeds. Before waiting,
+    the run takes its liveness lock, which tells run monitoring and `ovni run` that its process is alive.
     """
 
     lock_path: str
     lock_timeout_seconds: float = 3600.0
+    liveness_dir: str | None = None
     _held: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -31,6 +34,8 @@ class WarehouseResource(DuckDBResource):
                 context.log.info(f"Waiting for another OVNI run to release {self.lock_path}")
 
         stack = contextlib.ExitStack()
+        if self.liveness_dir and context.run_id:
+            stack.enter_context(liveness.hold_liveness(Path(self.liveness_dir), context.run_id))
         stack.enter_context(run_lock(Path(self.lock_path), self.lock_timeout_seconds, on_wait))
         self._held = stack
 
@@ -54,6 +59,7 @@ def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
         database=str(settings.warehouse_path),
         lock_path=str(settings.run_lock_path),
         lock_timeout_seconds=settings.run_lock_timeout_seconds,
+        liveness_dir=str(settings.run_liveness_dir),
     )
 
 

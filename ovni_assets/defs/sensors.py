@@ -1,80 +1,11 @@
-"""Sensors that watch the outside world: new files in the landing zone, and failed runs."""
-
-import hashlib
-import json
-from pathlib import Path
+"""Failed runs get their reason recorded (new files and the rest of the cycle: `cycle_sensors`)."""
 
 import dagster as dg
-import duckdb
 
-from ovni_assets.data.ingestion import file_sha256, known_hashes
-from ovni_assets.data.schema import table_for_file_name
 from ovni_assets.defs.errors import one_line_reason
-from ovni_assets.defs.jobs import ingest_job
+from ovni_assets.keys import FAILURE_REASON_TAG
 from ovni_assets.monitoring.run_failures import record_run_failure
 from ovni_assets.settings import get_settings
-
-
-def landing_fingerprints(landing_dir) -> dict[str, list[int]]:
-    """{file name: [size, mtime_ns]} of every recognised file in the landing zone (cheap: no reads)."""
-    if not landing_dir.exists():
-        return {}
-    found = {}
-    for path in landing_dir.iterdir():
-        if path.is_file() and table_for_file_name(path.name) is not None:
-            stat = path.stat()
-            found[path.name] = [stat.st_size, stat.st_mtime_ns]
-    return found
-
-
-def ingested_hashes(warehouse_path: Path) -> set[str] | None:
-    """sha256 of every file in the warehouse's `ingested_files`; None when a run holds the warehouse (one
-    read-only attempt: a sensor tick must not wait)."""
-    if not warehouse_path.exists():
-        return set()
-    try:
-        con = duckdb.connect(str(warehouse_path), read_only=True)
-    except duckdb.IOException:
-        return None
-    try:
-        return known_hashes(con)
-    finally:
-        con.close()
-
-
-@dg.sensor(
-    job=ingest_job,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts an ingest run when a new or changed file appears in the landing zone, unless its "
-    "bytes are already in `ingested_files` (e.g. `ovni run` ingested it before the daemon started).",
-)
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    settings = get_settings()
-    current = landing_fingerprints(settings.landing_dir)
-    previous = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(name for name, fingerprint in current.items() if previous.get(name) != fingerprint)
-    if not changed:
-        return dg.SkipReason(f"No new files in {settings.landing_dir}")
-    known = ingested_hashes(settings.warehouse_path)
-    if known:
-        changed = [name for name in changed if file_sha256(settings.landing_dir / name) not in known]
-    cursor = json.dumps(current, sort_keys=True)
-    if not changed:
-        return dg.SensorResult(
-            skip_reason="New or changed files hold bytes already ingested: nothing to do.", cursor=cursor
-        )
-    run_key = hashlib.sha256(
-        json.dumps({n: current[n] for n in changed}, sort_keys=True).encode()
-    ).hexdigest()
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=run_key, tags={"ovni/trigger": "landing", "ovni/files": ",".join(changed)[:200]}
-            )
-        ],
-        cursor=cursor,
-    )
 
 
 @dg.run_failure_sensor(
@@ -90,8 +21,8 @@ def run_failure_recorder(context: dg.RunFailureSensorContext) -> None:
     else:
         reason = context.failure_event.message or "unknown reason"
     record_run_failure(get_settings(), run.run_id, run.job_name, reason)
-    context.instance.add_run_tags(run.run_id, {"ovni/failure_reason": reason[:1000]})
+    context.instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: reason[:1000]})
     context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")
 
 
-ALL_SENSORS = [landing_sensor, run_failure_recorder]
+ALL_SENSORS = [run_failure_recorder]

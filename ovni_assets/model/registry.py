@@ -20,6 +20,12 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ovni_assets.keys import (
+    PREVIOUS_CHAMPION_TAG,
+    PROMOTION_REASON_TAG,
+    REQUIRED_VERSION_TAGS,
+    THRESHOLD_TAG,
+)
 from ovni_assets.monitoring.triggers import MANUAL_PROMOTION_REASON
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings, get_settings
 
@@ -29,7 +35,6 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 ]
-PREVIOUS_CHAMPION_TAG = "previous_champion"
 
 
 def client_for(settings: OvniSettings) -> MlflowClient:
@@ -52,12 +57,19 @@ def ensure_experiment(settings: OvniSettings) -> str:
         return client.get_experiment_by_name(EXPERIMENT_NAME).experiment_id
 
 
+def missing_tags(version: ModelVersion) -> list[str]:
+    """The required tags a version lacks: a training stopped between registering and tagging it."""
+    return [tag for tag in REQUIRED_VERSION_TAGS if version.tags.get(tag) in (None, "")]
+
+
 def champion_version(client: MlflowClient) -> ModelVersion | None:
-    """The version the `champion` alias points at, or None (no model, or no alias yet)."""
+    """The version the `champion` alias points at, or None (no model, no alias yet, or the alias was moved
+    by hand onto a half-made version: then a new model is trained)."""
     try:
-        return client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+        version = client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
     except MlflowException:
         return None
+    return None if missing_tags(version) else version
 
 
 @dataclass
@@ -87,7 +99,7 @@ def load_champion(settings: OvniSettings | None = None) -> Champion | None:
         model=load_version(client, version.version),
         version=str(version.version),
         run_id=version.run_id,
-        threshold=float(version.tags["threshold"]),
+        threshold=float(version.tags[THRESHOLD_TAG]),
         tags=dict(version.tags),
     )
 
@@ -111,16 +123,19 @@ def move_champion(client: MlflowClient, version: str) -> str | None:
     return str(previous.version)
 
 
-def registered_versions(client: MlflowClient) -> list[ModelVersion]:
+def registered_versions(client: MlflowClient, complete_only: bool = True) -> list[ModelVersion]:
+    """Registered versions, oldest first; by default only complete ones (see `missing_tags`)."""
     try:
         versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
     except MlflowException:
         return []
-    return sorted(versions, key=lambda v: int(v.version))
+    return sorted(
+        (v for v in versions if not (complete_only and missing_tags(v))), key=lambda v: int(v.version)
+    )
 
 
 def model_version_rows(client: MlflowClient) -> list[dict]:
-    """One row per registered version, for the `model_versions` table."""
+    """One row per complete registered version, for the `model_versions` table."""
     champion = champion_version(client)
     rows = []
     for version in registered_versions(client):
@@ -144,7 +159,7 @@ def model_version_rows(client: MlflowClient) -> list[dict]:
                 "val_weeks": tags.get("val_weeks"),
                 "is_champion": champion is not None and str(champion.version) == str(version.version),
                 "previous_champion": tags.get(PREVIOUS_CHAMPION_TAG) == "true",
-                "promotion_reason": tags.get("promotion_reason"),
+                "promotion_reason": tags.get(PROMOTION_REASON_TAG),
             }
         )
     return rows
@@ -181,7 +196,15 @@ def promote_cli(version: str) -> int:
 
     settings = get_settings().ensure_layout()
     client = client_for(settings)
-    known = {str(v.version): v for v in registered_versions(client)}
+    every = {str(v.version): v for v in registered_versions(client, complete_only=False)}
+    known = {number: v for number, v in every.items() if not missing_tags(v)}
+    if str(version) in every and str(version) not in known:
+        print(
+            f"ovni promote: version {version} of {MODEL_NAME} is half-made (its training stopped before "
+            f"tagging it: no {', '.join(missing_tags(every[str(version)]))}); it cannot be champion",
+            file=sys.stderr,
+        )
+        return 1
     if str(version) not in known:
         listing = ", ".join(sorted(known, key=int)) or "none registered yet"
         print(
@@ -194,7 +217,7 @@ def promote_cli(version: str) -> int:
         print(f"ovni promote: version {version} is already the champion")
         return 0
     previous = move_champion(client, version)
-    client.set_model_version_tag(MODEL_NAME, str(version), "promotion_reason", MANUAL_PROMOTION_REASON)
+    client.set_model_version_tag(MODEL_NAME, str(version), PROMOTION_REASON_TAG, MANUAL_PROMOTION_REASON)
     with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
         con = connect(settings.warehouse_path)
         try:
@@ -206,23 +229,19 @@ def promote_cli(version: str) -> int:
     )
     try:
         _record_in_dagster(str(version), str(current.version) if current else None)
-    except Exception as error:  # the alias moved; say that the sensors will not see it
-        print(
-            f"ovni promote: {moved}, but recording it in Dagster failed ({error}); new_champion_sensor will "
-            "not rescore next week: run `ovni run`",
-            file=sys.stderr,
-        )
-        return 1
+    except Exception as error:  # the alias moved, which is what the cycle reads; only the record is lost
+        print(f"ovni promote: {moved}; recording it in Dagster's event log failed: {error}", file=sys.stderr)
+        return 0
     print(
-        f"ovni promote: {moved}; recorded in Dagster (new_champion_sensor rescores next week under "
-        "`ovni up`; otherwise the next `ovni run` does)"
+        f"ovni promote: {moved}; the target week is scored with it by the daemon's cycle_sensor under "
+        "`ovni up`, otherwise by the next `ovni run`"
     )
     return 0
 
 
 def _record_in_dagster(version: str, previous: str | None) -> None:
-    """An observation of `purchase_model` in the OVNI Dagster instance, which `new_champion_sensor` and
-    `decide_retrain`'s facts read (imported here: the serving package loads this module without dagster)."""
+    """An observation of `purchase_model` in the OVNI Dagster instance, so the promotion shows in the asset's
+    history (imported here: the serving package loads this module without dagster)."""
     import dagster as dg
 
     from ovni_assets.monitoring.triggers import report_manual_promotion

@@ -1,16 +1,8 @@
-"""When to retrain: one pure decision function shared by the sensors, the schedule and `ovni run`.
+"""When to retrain: one pure decision function, which the weekly cycle's plan
+(`ovni_assets.cycle.plan.plan_next_step`) asks on both paths, `ovni run` and the daemon.
 
-Use (sensors and `ovni run` alike)::
-
-    from ovni_assets.monitoring.triggers import decide_retrain, retrain_facts_from_instance
-
-    facts = retrain_facts_from_instance(instance, forced=force_retrain)  # reads the Dagster event log
-    decision = decide_retrain(facts)          # RetrainDecision(should_retrain: bool, reason: str)
-    if decision.should_retrain:
-        ...run train_job with tags {RETRAIN_REASON_TAG: decision.reason}
-
-`decide_retrain(facts, policy=RetrainPolicy())` is pure: the same facts give the same answer, so the CLI and
-the daemon agree. Rules, first match wins:
+`decide_retrain(facts, policy=RetrainPolicy())` is pure: the same facts give the same answer. Rules, first
+match wins:
 
 1. no champion → retrain ("no champion"), whatever else holds;
 2. forced (`ovni run --retrain`) → retrain, cooldown ignored;
@@ -21,18 +13,15 @@ the daemon agree. Rules, first match wins:
 7. trained at least `policy.max_model_age` ago → retrain (periodic fallback);
 8. otherwise no.
 
-`retrain_facts_from_instance` gathers the facts from the latest materializations in the event log (sensors
-read the event log, not the warehouse). Metadata keys it reads:
+`retrain_facts_from_instance(instance, champion)` gathers the facts from the latest materializations in
+the event log (metadata keys in `ovni_assets.keys`), with the champion from the MLflow registry:
 
-- `purchase_model`: `champion_version` (text; empty or absent = no champion after that run). The
-  materialization's timestamp is the time of the last training. `ovni promote` records an *observation* of
-  `purchase_model` with the same `champion_version` key (`report_manual_promotion`): the champion is the one
-  of the newest materialization or observation, so a manual promotion counts without counting as a training.
-- `drift_report`: `drifted_features` (int), `reference_model_version` (text), `week_start` (text).
-- `prediction_quality`: `latest_f1` (float), `latest_model_version` (text), `latest_model_val_f1` (float).
+- `purchase_model`: the newest materialization's timestamp is the time of the last training;
+- `drift_report`: `drifted_features`, `reference_model_version`, `week_start`;
+- `prediction_quality`: `latest_f1`, `latest_model_version`, `latest_model_val_f1`.
 
-Drift and quality evidence count only when it is about the current champion (its `reference_model_version`
-/ `latest_model_version` equals `champion_version`): evidence about a replaced model is stale.
+Drift and quality evidence count only when it is about the current champion and newer than the last
+training: evidence about a replaced model, or that a training already answered, is stale.
 
 This module imports no dagster at import time (the event-log reader takes any `DagsterInstance`).
 """
@@ -45,14 +34,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ovni_assets.keys import (
+    CHAMPION_VERSION,
+    DRIFT_ASSET,
+    DRIFT_WEEK,
+    DRIFTED_FEATURES,
+    LATEST_F1,
+    LATEST_MODEL_VAL_F1,
+    LATEST_MODEL_VERSION,
+    MODEL_ASSET,
+    QUALITY_ASSET,
+    REFERENCE_MODEL_VERSION,
+)
+
 if TYPE_CHECKING:
     from dagster import DagsterInstance, EventLogRecord
 
-RETRAIN_REASON_TAG = "ovni/retrain_reason"
-
-DRIFT_ASSET = "drift_report"
-QUALITY_ASSET = "prediction_quality"
-MODEL_ASSET = "purchase_model"
 MANUAL_PROMOTION_REASON = "promoted by hand (ovni promote)"
 
 
@@ -146,23 +143,6 @@ def _plain(metadata) -> dict[str, Any]:
     return {key: getattr(value, "value", value) for key, value in metadata.items()}
 
 
-def latest_champion_record(instance: DagsterInstance) -> tuple[str, EventLogRecord | None]:
-    """(champion version, the event saying so) from the newest `purchase_model` materialization (a training)
-    or observation (`ovni promote`); ("", None) before the first training."""
-    from dagster import AssetKey
-
-    key = AssetKey(MODEL_ASSET)
-    records = [
-        *instance.fetch_materializations(key, limit=1).records,
-        *instance.fetch_observations(key, limit=1).records,
-    ]
-    if not records:
-        return "", None
-    newest = max(records, key=lambda record: record.storage_id)
-    event = newest.asset_materialization or newest.asset_observation
-    return str(_plain(event.metadata).get("champion_version") or ""), newest
-
-
 def report_manual_promotion(instance: DagsterInstance, version: str, previous: str | None) -> None:
     """Record `ovni promote VERSION` in the event log: an observation of `purchase_model` whose
     `champion_version` the sensors read like a training's (see `latest_champion_record`)."""
@@ -173,7 +153,7 @@ def report_manual_promotion(instance: DagsterInstance, version: str, previous: s
             MODEL_ASSET,
             description=f"champion moved by hand (ovni promote) to v{version}",
             metadata={
-                "champion_version": str(version),
+                CHAMPION_VERSION: str(version),
                 "previous_champion_version": str(previous or ""),
                 "promotion_reason": MANUAL_PROMOTION_REASON,
             },
@@ -181,39 +161,47 @@ def report_manual_promotion(instance: DagsterInstance, version: str, previous: s
     )
 
 
-def _latest_metadata(instance: DagsterInstance, asset: str) -> tuple[dict[str, Any], float] | None:
-    """Plain values of the newest materialization's metadata of `asset`, and its timestamp."""
+def _latest_record(instance: DagsterInstance, asset: str) -> EventLogRecord | None:
     from dagster import AssetKey
 
-    event = instance.get_latest_materialization_event(AssetKey(asset))
-    if event is None or event.asset_materialization is None:
-        return None
-    return _plain(event.asset_materialization.metadata), event.timestamp
+    records = instance.fetch_materializations(AssetKey(asset), limit=1).records
+    return records[0] if records else None
 
 
 def retrain_facts_from_instance(
     instance: DagsterInstance,
+    champion: str | None,
     forced: bool = False,
     scheduled_tick: bool = False,
     now: datetime | None = None,
 ) -> RetrainFacts:
-    """The facts `decide_retrain` needs, from the latest materializations in Dagster's event log."""
+    """The facts `decide_retrain` needs, from the latest materializations in Dagster's event log.
+
+    `champion` is the registry's champion version. A drift or quality report counts only when it is about
+    that champion and newer than the last training: a training already answered older evidence.
+    """
     now = now or datetime.now(UTC)
-    model = _latest_metadata(instance, MODEL_ASSET)
-    champion, _ = latest_champion_record(instance)
-    time_since_training = now - datetime.fromtimestamp(model[1], UTC) if model else None
+    model = _latest_record(instance, MODEL_ASSET)
+    time_since_training = now - datetime.fromtimestamp(model.timestamp, UTC) if model else None
+
+    def evidence(asset: str, version_key: str) -> dict[str, Any] | None:
+        record = _latest_record(instance, asset)
+        if record is None or not champion or (model is not None and record.storage_id < model.storage_id):
+            return None
+        metadata = _plain(record.asset_materialization.metadata)
+        return metadata if str(metadata.get(version_key) or "") == champion else None
 
     drifted_features = drift_week = None
-    drift = _latest_metadata(instance, DRIFT_ASSET)
-    if drift and champion and str(drift[0].get("reference_model_version") or "") == champion:
-        drifted_features = int(drift[0].get("drifted_features") or 0)
-        drift_week = str(drift[0].get("week_start") or "") or None
+    drift = evidence(DRIFT_ASSET, REFERENCE_MODEL_VERSION)
+    if drift is not None:
+        drifted_features = int(drift.get(DRIFTED_FEATURES) or 0)
+        drift_week = str(drift.get(DRIFT_WEEK) or "") or None
 
     realized_f1 = champion_val_f1 = None
-    quality = _latest_metadata(instance, QUALITY_ASSET)
-    if quality and champion and str(quality[0].get("latest_model_version") or "") == champion:
-        realized_f1 = _float_or_none(quality[0].get("latest_f1"))
-        champion_val_f1 = _float_or_none(quality[0].get("latest_model_val_f1"))
+    quality = evidence(QUALITY_ASSET, LATEST_MODEL_VERSION)
+    if quality is not None:
+        realized_f1 = _float_or_none(quality.get(LATEST_F1))
+        champion_val_f1 = _float_or_none(quality.get(LATEST_MODEL_VAL_F1))
 
     return RetrainFacts(
         has_champion=bool(champion),

@@ -76,6 +76,19 @@ def published_batch_id(serving_path: Path) -> str | None:
     return rows[0][0] if rows else None
 
 
+def published_model_versions(serving_path: Path) -> set[str] | None:
+    """The model versions the serving snapshot's `model_versions` lists, or None when there is no readable
+    snapshot."""
+    if not serving_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving_path), read_only=True) as con:
+            rows = con.execute("SELECT model_version FROM model_versions").fetchall()
+    except duckdb.Error:
+        return None
+    return {str(row[0]) for row in rows}
+
+
 def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, created_at: datetime):
     warehouse_name = warehouse.execute("SELECT current_database()").fetchall()[0][0]
     warehouse.execute(f"ATTACH '{temp_path}' AS snap")

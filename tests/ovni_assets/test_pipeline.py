@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -23,8 +23,7 @@ from ovni_assets.defs.assets import (
 )
 from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
 from ovni_assets.model import registry
-from ovni_assets.pipeline import CycleState
-from ovni_assets.prediction.snapshot import published_batch_id
+from ovni_assets.prediction.snapshot import published_batch_id, published_model_versions
 from ovni_assets.settings import MODEL_NAME
 
 REPORT_FILES = {
@@ -40,27 +39,17 @@ REPORT_FILES = {
 }
 
 
-def test_prediction_is_due_for_a_new_week_or_a_new_champion():
-    week = date(2024, 10, 7)
-    assert CycleState(None, week, None, None).prediction_reason() is None
-    assert "new target week" in CycleState("1", week, None, None).prediction_reason()
-    assert "new target week" in CycleState("1", week, date(2024, 9, 30), "1").prediction_reason()
-    assert "new champion v2" in CycleState("2", week, week, "1").prediction_reason()
-    assert CycleState("2", week, week, "2").prediction_reason() is None
-
-
-def test_a_snapshot_without_the_newest_batch_is_stale(tmp_path):
-    week = date(2024, 10, 7)
-    assert not CycleState("1", week, week, "1").snapshot_stale()  # no batch yet: nothing to publish
-    assert not CycleState("1", week, week, "1", 0, "b2", "b2").snapshot_stale()
-    assert CycleState("1", week, week, "1", 0, "b2", "b1").snapshot_stale()
-    assert CycleState("1", week, week, "1", 0, "b2", None).snapshot_stale()
+def test_the_served_batch_and_versions_are_read_from_the_snapshot(tmp_path):
     assert published_batch_id(tmp_path / "missing.duckdb") is None
+    assert published_model_versions(tmp_path / "missing.duckdb") is None
     (tmp_path / "broken.duckdb").write_text("not a database")
     assert published_batch_id(tmp_path / "broken.duckdb") is None
+    assert published_model_versions(tmp_path / "broken.duckdb") is None
     with duckdb.connect(str(tmp_path / "serving.duckdb")) as con:
         con.execute("CREATE TABLE snapshot_info AS SELECT 'b2' AS batch_id")
+        con.execute("CREATE TABLE model_versions AS SELECT * FROM (VALUES ('1'), ('2')) t(model_version)")
     assert published_batch_id(tmp_path / "serving.duckdb") == "b2"
+    assert published_model_versions(tmp_path / "serving.duckdb") == {"1", "2"}
 
 
 @pytest.mark.slow
@@ -194,7 +183,7 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     (home / "serving.duckdb").write_bytes(snapshot)
     republished = ovni(home, "run")
     assert republished.returncode == 0, republished.stderr[-2000:]
-    assert "snapshot republished: it did not hold the newest batch" in republished.stdout
+    assert "republish: the served snapshot does not hold the newest batch" in republished.stdout
     con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
     assert con.execute("SELECT target_week FROM snapshot_info").fetchall() == [(target,)]
     con.close()

@@ -203,6 +203,8 @@ def register_version(
         "train_last_week": str(TARGET_WEEK - timedelta(days=14)),
         "val_f1": str(0.6 + seed / 100),
         "val_weeks": "2",
+        "val_weekly_f1": "{}",
+        "training_rows": str(len(world.features)),
         **(tags or {}),
     }
     for key, value in version_tags.items():

@@ -92,7 +92,7 @@ def test_a_new_snapshot_is_reopened_when_the_file_is_replaced(home):
     assert store.bundle.snapshot.target_week == next_week
 
 
-def test_a_broken_champion_keeps_the_old_bundle_and_shows_the_error(home):
+def test_a_half_made_champion_keeps_the_old_bundle_and_shows_the_error(home):
     store = ModelStore(home.settings)
     store.refresh()
     broken = register_version(home.settings, home.world, seed=3, make_champion=False)
@@ -102,7 +102,7 @@ def test_a_broken_champion_keeps_the_old_bundle_and_shows_the_error(home):
     move_alias(home.settings, broken)
     assert not store.refresh()
     assert store.bundle.version == home.version
-    assert "has no numeric 'threshold' tag" in store.errors["registry"]
+    assert "is half-made" in store.errors["registry"] and "no threshold" in store.errors["registry"]
     failures = store.stats.failures
     assert not store.refresh() and store.stats.failures == failures, (
         "a broken version is not retried every poll"

@@ -25,7 +25,9 @@ def purchase_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     context.resources.mlflow  # noqa: B018 - dagster-mlflow started this run's MLflow run at init
     try:
         with warehouse.get_connection() as con:
-            result = training.train_purchase_model(con, settings.hpo_seconds)
+            result = training.train_purchase_model(
+                con, settings.hpo_seconds, max_trials=settings.hpo_max_trials
+            )
             logged = tracking.log_training_run(result, [f["file_hash"] for f in training.landed_files(con)])
             client = registry.client_for(settings)
             validation = result.validation

@@ -1,5 +1,6 @@
 """Monitoring group: feature drift against the champion's training data, and realized quality of past
-batches once their week's actuals have landed. Sensors in `defs/ml_sensors.py` read this metadata."""
+batches once their week's actuals have landed. The weekly cycle's plan reads this
+metadata (`ovni_assets.cycle.facts`)."""
 
 import dagster as dg
 

@@ -75,7 +75,8 @@ def test_drift_and_quality_metadata_feed_the_retrain_decision(ovni_home):
     build_warehouse(ovni_home.warehouse_path, shift_newest_week=True)
     with dg.instance_for_test() as instance:
         metadata = materialize(ovni_home, instance)
-        facts = retrain_facts_from_instance(instance)
+        facts = retrain_facts_from_instance(instance, champion=None)
+        about_champion = retrain_facts_from_instance(instance, champion="4")
 
     drift = metadata["drift_report"]
     assert drift["drifted_features"] == 2 and drift["max_psi"] >= 0.2
@@ -89,8 +90,11 @@ def test_drift_and_quality_metadata_feed_the_retrain_decision(ovni_home):
     assert quality["latest_model_val_f1"] == 0.62 and quality["champion_val_f1"] == 0.62
     assert quality["dagster/row_count"] == 1
 
-    # no purchase_model materialization in this instance: the decision is "train a first model"
-    assert not facts.has_champion and decide_retrain(facts).should_retrain
+    # no champion in the registry: the decision is "train a first model"
+    assert not facts.has_champion and decide_retrain(facts).reason.startswith("no champion")
+    # with champion v4 (never trained in this instance) the reports about it are the evidence
+    assert about_champion.drifted_features == 2 and about_champion.realized_f1 == 0.5
+    assert decide_retrain(about_champion).reason.startswith("drift")
 
 
 def test_without_champion_and_predictions_the_assets_report_instead_of_failing(ovni_home):

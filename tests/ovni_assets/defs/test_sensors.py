@@ -1,108 +1,11 @@
-"""The landing sensor and the run-failure recorder, evaluated on a real ephemeral Dagster instance."""
+"""The run-failure recorder, evaluated on a real ephemeral Dagster instance."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import dagster as dg
-import duckdb
 
-from ovni_assets.data.ingestion import ingest_landing
-from ovni_assets.defs.sensors import landing_sensor, run_failure_recorder
+from ovni_assets.defs.sensors import run_failure_recorder
 from ovni_assets.monitoring.run_failures import recent_run_failures
-
-
-def evaluate(instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor)
-    return landing_sensor(context), context
-
-
-def test_landing_sensor_requests_one_run_per_new_or_changed_file(ovni_home):
-    landing = ovni_home.landing_dir
-    with dg.instance_for_test() as instance:
-        result, _ = evaluate(instance)
-        assert isinstance(result, dg.SkipReason)
-
-        (landing / "transacciones_w1.parquet").write_bytes(b"one")
-        (landing / "readme.txt").write_text("not a data file")
-        first, _ = evaluate(instance)
-        assert [r.tags["ovni/files"] for r in first.run_requests] == ["transacciones_w1.parquet"]
-        assert first.run_requests[0].job_name in (None, "ingest_job")
-
-        again, _ = evaluate(instance, cursor=first.cursor)
-        assert isinstance(again, dg.SkipReason)
-
-        (landing / "clientes.csv").write_text("customer_id\n1\n")
-        second, _ = evaluate(instance, cursor=first.cursor)
-        assert [r.tags["ovni/files"] for r in second.run_requests] == ["clientes.csv"]
-        assert second.run_requests[0].run_key != first.run_requests[0].run_key
-
-        # The same name with new bytes counts as new (ingestion then decides by content hash).
-        path = landing / "clientes.csv"
-        path.write_text("customer_id\n1\n2\n")
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-        third, _ = evaluate(instance, cursor=second.cursor)
-        assert [r.tags["ovni/files"] for r in third.run_requests] == ["clientes.csv"]
-        assert set(json.loads(third.cursor)) == {"transacciones_w1.parquet", "clientes.csv"}
-
-
-def ingest_into_warehouse(settings):
-    """What `ovni run`'s ingest does to the landing zone (the real ingestion into the real warehouse)."""
-    con = duckdb.connect(str(settings.warehouse_path))
-    try:
-        return ingest_landing(con, settings.landing_dir, settings.quarantine_dir)
-    finally:
-        con.close()
-
-
-def test_first_tick_skips_files_an_ovni_run_already_ingested(ovni_home, small_landing):
-    for name in ("clientes.parquet", "productos.parquet", "transacciones.parquet"):
-        shutil.copy(small_landing / name, ovni_home.landing_dir / name)
-    assert len(ingest_into_warehouse(ovni_home).ingested) == 3
-    with dg.instance_for_test() as instance:
-        first, _ = evaluate(instance)  # the daemon's first tick: no cursor yet
-        assert not first.run_requests
-        assert "already ingested" in first.skip_reason.skip_message
-        assert set(json.loads(first.cursor)) == {
-            "clientes.parquet",
-            "productos.parquet",
-            "transacciones.parquet",
-        }
-
-        # a copy of ingested bytes under a new name is not new either; a file with new bytes is
-        shutil.copy(small_landing / "clientes.parquet", ovni_home.landing_dir / "clientes_copy.parquet")
-        (ovni_home.landing_dir / "transacciones_w2.csv").write_text("customer_id\n1\n")
-        second, _ = evaluate(instance, cursor=first.cursor)
-        assert [r.tags["ovni/files"] for r in second.run_requests] == ["transacciones_w2.csv"]
-        assert "clientes_copy.parquet" in json.loads(second.cursor)
-
-
-def test_a_busy_warehouse_falls_back_to_requesting_the_run(ovni_home, small_landing):
-    shutil.copy(small_landing / "clientes.parquet", ovni_home.landing_dir / "clientes.parquet")
-    ingest_into_warehouse(ovni_home)
-    holder = subprocess.Popen(  # another process (a run) holds the warehouse open for writing
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-            "time.sleep(60)",
-            str(ovni_home.warehouse_path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        with dg.instance_for_test() as instance:
-            result, _ = evaluate(instance)
-        assert [r.tags["ovni/files"] for r in result.run_requests] == ["clientes.parquet"]
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @dg.op

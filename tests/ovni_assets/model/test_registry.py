@@ -12,7 +12,6 @@ import mlflow
 import pytest
 
 from ovni_assets.model import promotion, registry, tracking, training
-from ovni_assets.monitoring.triggers import latest_champion_record
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
 FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
@@ -26,14 +25,18 @@ def trained(small_warehouse):
     con.close()
 
 
-def register(settings, result, monkeypatch) -> str:
-    """Log a training run and tag its version the way `purchase_model` does; returns the version."""
+def register(settings, result, monkeypatch, tagged: bool = True) -> str:
+    """Log a training run and tag its version the way `purchase_model` does; returns the version.
+    `tagged=False` leaves the version as a training killed right after registering it leaves it."""
     monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
     experiment_id = registry.ensure_experiment(settings)
     with mlflow.start_run(experiment_id=experiment_id):
         logged = tracking.log_training_run(result, ["sha-of-a-file"])
     client = registry.client_for(settings)
+    if not tagged:
+        return logged.version
     tags = {
+        "training_rows": str(len(result.training.frame)),
         "threshold": repr(result.validation.threshold),
         "training_snapshot_id": result.training.snapshot_id,
         "train_last_week": str(result.training.last_week + training.ONE_WEEK),
@@ -126,8 +129,7 @@ def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, t
     assert registry.promote_cli(first) == 0  # rollback
     assert f"-> version {first}" in capsys.readouterr().out
     assert alias_target(ovni_home) == first
-    with dg.DagsterInstance.get() as instance:  # the OVNI instance: new_champion_sensor sees the promotion
-        assert latest_champion_record(instance)[0] == first
+    with dg.DagsterInstance.get() as instance:  # the OVNI instance: the promotion is in the asset's history
         [observation] = instance.fetch_observations(dg.AssetKey("purchase_model"), limit=5).records
     metadata = observation.asset_observation.metadata
     assert metadata["previous_champion_version"].value == second
@@ -143,6 +145,27 @@ def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, t
 
     assert registry.promote_cli(first) == 0
     assert "already the champion" in capsys.readouterr().out
+
+
+def test_a_half_made_version_is_never_champion_listed_or_promoted(ovni_home, trained, monkeypatch, capsys):
+    con, result = trained
+    first = register(ovni_home, result, monkeypatch)
+    half_made = register(ovni_home, result, monkeypatch, tagged=False)
+    client = registry.client_for(ovni_home)
+    registry.move_champion(client, first)
+    con.close()
+    monkeypatch.setenv("OVNI_HOME", str(ovni_home.home))
+
+    assert registry.promote_cli(half_made) == 1
+    err = capsys.readouterr().err
+    assert f"version {half_made} of {MODEL_NAME} is half-made" in err and "threshold" in err
+    assert alias_target(ovni_home) == first
+    assert [str(v.version) for v in registry.registered_versions(client)] == [first]
+    assert [row["model_version"] for row in registry.model_version_rows(client)] == [first]
+
+    # Moved onto it by hand in the MLflow UI: nothing takes it for a champion (a new model gets trained).
+    client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, half_made)
+    assert registry.champion_version(client) is None and registry.load_champion(ovni_home) is None
 
 
 def test_registry_module_imports_no_dagster():

@@ -108,7 +108,7 @@ def test_retrain_is_ruled_out_only_when_no_report_could_ask_for_one():
 
 def test_facts_from_an_empty_event_log():
     with dg.instance_for_test() as instance:
-        facts = retrain_facts_from_instance(instance)
+        facts = retrain_facts_from_instance(instance, champion=None)
     assert facts == RetrainFacts(has_champion=False)
     assert decide_retrain(facts).reason.startswith("no champion")
 
@@ -130,7 +130,7 @@ def test_facts_from_the_latest_materializations():
             latest_model_val_f1=0.58,
         )
         later = datetime.now(UTC) + timedelta(days=1)
-        facts = retrain_facts_from_instance(instance, now=later)
+        facts = retrain_facts_from_instance(instance, champion="3", now=later)
     assert facts.has_champion and not facts.forced and not facts.scheduled_tick
     assert facts.drifted_features == 2 and facts.drift_week == "2024-09-30"
     assert facts.realized_f1 == pytest.approx(0.41) and facts.champion_val_f1 == pytest.approx(0.58)
@@ -147,17 +147,35 @@ def test_evidence_about_a_replaced_champion_is_ignored():
             instance, "prediction_quality", latest_f1=0.1, latest_model_version="1", latest_model_val_f1=0.6
         )
         report(instance, "purchase_model", champion_version="2", model_version="2")
-        facts = retrain_facts_from_instance(instance, forced=True, now=datetime.now(UTC) + timedelta(days=2))
+        facts = retrain_facts_from_instance(
+            instance, champion="2", forced=True, now=datetime.now(UTC) + timedelta(days=2)
+        )
     assert facts.drifted_features is None and facts.realized_f1 is None and facts.champion_val_f1 is None
     assert facts.forced
     assert decide_retrain(facts).reason.startswith("forced")
     assert not decide_retrain(RetrainFacts(**{**facts.__dict__, "forced": False})).should_retrain
 
 
-def test_a_training_that_left_no_champion_means_no_champion():
+def test_no_champion_in_the_registry_means_no_champion():
     with dg.instance_for_test() as instance:
         report(instance, "purchase_model", champion_version="", model_version="1")
         report(instance, "prediction_quality", latest_f1=float("nan"), latest_model_version="")
-        facts = retrain_facts_from_instance(instance)
+        facts = retrain_facts_from_instance(instance, champion=None)
     assert not facts.has_champion and facts.time_since_training is not None
     assert facts.realized_f1 is None
+
+
+def test_evidence_older_than_the_last_training_was_answered_by_it():
+    with dg.instance_for_test() as instance:
+        report(
+            instance, "drift_report", drifted_features=4, reference_model_version="3", week_start="2024-09-30"
+        )
+        report(instance, "purchase_model", champion_version="3", model_version="4")  # the challenger lost
+        later = datetime.now(UTC) + timedelta(days=2)
+        facts = retrain_facts_from_instance(instance, champion="3", now=later)
+        assert facts.drifted_features is None and not decide_retrain(facts).should_retrain
+        report(
+            instance, "drift_report", drifted_features=1, reference_model_version="3", week_start="2024-10-07"
+        )
+        facts = retrain_facts_from_instance(instance, champion="3", now=later)
+    assert facts.drifted_features == 1 and decide_retrain(facts).reason.startswith("drift")
