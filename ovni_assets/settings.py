@@ -65,6 +65,9 @@ class OvniSettings(BaseSettings):
         description="Cap on the search's trials on top of the time budget; 1 trains the default parameters "
         "only, so the same data give the same model on any machine.",
     )
+    cycle_interval_seconds: int = Field(
+        default=30, description="How often the daemon's cycle_sensor asks for the next step of the cycle."
+    )
     reload_interval_seconds: float = Field(default=3.0, description="How often the API polls the registry.")
     run_lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."

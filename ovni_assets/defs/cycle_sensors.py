@@ -41,7 +41,7 @@ def request_step(instance: dg.DagsterInstance, step: Step, trigger: str) -> dg.R
 
 @dg.sensor(
     jobs=[ingest_job, weekly_job, train_job, predict_job],
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=get_settings().cycle_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="The weekly cycle on the daemon: each tick asks `plan_next_step` (the function `ovni run` "
     "executes) and starts the run of its step: ingest new files, rebuild after an interrupted ingest, "

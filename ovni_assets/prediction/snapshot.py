@@ -43,10 +43,14 @@ class SnapshotInfo:
 
 
 def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -> SnapshotInfo:
-    """Write the snapshot from the open warehouse connection and publish it atomically."""
+    """Write the snapshot from the open warehouse connection and publish it atomically.
+
+    Runs publish one at a time (the run lock), so any temp file found here is a killed run's leftover.
+    """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in serving_path.parent.glob(f".{serving_path.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
     temp_path = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
-    temp_path.unlink(missing_ok=True)
     created_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         counts, info = _write_snapshot(warehouse, temp_path, created_at)

@@ -1,0 +1,257 @@
+"""The weekly cycle without anybody driving it, and through crashes: a real `dagster-daemon` alone carries
+two drops to served predictions, `ovni run` survives `kill -9` at every stage, and both end with the SQL
+surface that an uninterrupted `ovni run` makes from the same drops."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEventType
+
+from ovni_assets.settings import DAGSTER_YAML
+
+BIN = Path(sys.executable).parent
+FAST = {"OVNI_HPO_SECONDS": "0.5", "OVNI_HPO_MAX_TRIALS": "1", "OVNI_CYCLE_INTERVAL_SECONDS": "3"}
+WAIT_SECONDS = 900
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = {**os.environ, **FAST, "OVNI_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    return env
+
+
+def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "ovni"), *args],
+        env=env_for(home),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def drops(small_landing, tmp_path_factory) -> tuple[Path, Path]:
+    """The first drop (customers, products, every week but the last) and the last week's file."""
+    folder = tmp_path_factory.mktemp("drops")
+    first = folder / "first"
+    first.mkdir()
+    for name in ("clientes.parquet", "productos.parquet"):
+        shutil.copy(small_landing / name, first / name)
+    source = small_landing / "transacciones.parquet"
+    last = folder / "transacciones_last_week.parquet"
+    with duckdb.connect() as con:
+        [(week,)] = con.execute(
+            f"SELECT max(date_trunc('week', purchase_date)) FROM read_parquet('{source}')"
+        ).fetchall()
+        for target, condition in ((first / "transacciones.parquet", "<"), (last, ">=")):
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{source}') WHERE purchase_date {condition} "
+                f"TIMESTAMP '{week}') TO '{target}' (FORMAT parquet)"
+            )
+    return first, last
+
+
+def land(home: Path, *files: Path) -> None:
+    (home / "landing").mkdir(parents=True, exist_ok=True)
+    for path in files:
+        for file in path.iterdir() if path.is_dir() else [path]:
+            shutil.copy(file, home / "landing" / file.name)
+
+
+def served_week(home: Path):
+    try:
+        with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+            return con.execute("SELECT target_week FROM snapshot_info").fetchall()[0][0]
+    except (duckdb.Error, IndexError):
+        return None
+
+
+def surface(home: Path) -> dict:
+    """What users read, without what differs run to run (batch ids, times, version numbers)."""
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        served = {
+            "target_week": con.execute("SELECT target_week FROM snapshot_info").fetchall(),
+            "latest_predictions": con.execute(
+                "SELECT week_start, customer_id, product_id, round(probability, 6), will_buy, rank "
+                "FROM latest_predictions ORDER BY ALL"
+            ).fetchall(),
+            "duplicated_rows": con.execute(
+                "SELECT count(*) - count(DISTINCT (batch_id, customer_id, product_id)) FROM predictions"
+            ).fetchall(),
+            "champions": con.execute("SELECT count(*) FROM model_versions WHERE is_champion").fetchall(),
+        }
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        stored = {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchall()
+            for table in (
+                "raw_transactions",
+                "raw_customers",
+                "raw_products",
+                "transactions",
+                "pair_features",
+            )
+        }
+        stored["ingested_files"] = con.execute(
+            "SELECT file_name, row_count FROM ingested_files ORDER BY ALL"
+        ).fetchall()
+    return {**served, **stored}
+
+
+def leftovers(home: Path) -> list[str]:
+    """Temp files and liveness locks that a finished cycle must not leave behind."""
+    temps = [p.name for p in home.glob(".*.tmp*")]
+    locks = [p.name for p in (home / "run_liveness").glob("*")] if (home / "run_liveness").exists() else []
+    return temps + locks
+
+
+@pytest.fixture(scope="module")
+def reference(drops, tmp_path_factory) -> tuple[dict, dict]:
+    """The surface after each drop, made by uninterrupted `ovni run`s."""
+    first, last = drops
+    home = tmp_path_factory.mktemp("reference") / "home"
+    land(home, first)
+    assert (run := ovni(home, "run")).returncode == 0, run.stderr[-2000:]
+    after_first = surface(home)
+    land(home, last)
+    assert (run := ovni(home, "run")).returncode == 0, run.stderr[-2000:]
+    return after_first, surface(home)
+
+
+def wait_until(condition, what: str, seconds: float = WAIT_SECONDS, log: Path | None = None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    tail = log.read_text()[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}\n{tail}")
+
+
+def started_step(home: Path, step_key: str):
+    """The newest run's id once `step_key` started in it (read from the home's event log)."""
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs or runs[0].is_finished:
+            return None
+        events = instance.all_logs(runs[0].run_id, of_type=DagsterEventType.STEP_START)
+        return runs[0].run_id if any(e.step_key == step_key for e in events) else None
+
+
+def kill_ovni_run_when(
+    home: Path, args: tuple[str, ...], *, step: str | None = None, line: str | None = None
+):
+    """Start `ovni run ARGS` and kill -9 its whole process group when `step` starts or `line` is printed."""
+    process = subprocess.Popen(
+        [str(BIN / "ovni"), *args],
+        env=env_for(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        if line is not None:
+
+            def printed() -> bool:
+                text = process.stdout.readline()
+                assert text, f"ovni {' '.join(args)} ended before printing '{line}'"
+                return line in text
+
+            seen = wait_until(printed, f"'{line}'")
+        else:
+            seen = wait_until(lambda: started_step(home, step), f"step {step}")
+        assert seen
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.slow
+def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, tmp_path):
+    first, last = drops
+    home = tmp_path / "home"
+    land(home, first)
+
+    kill_ovni_run_when(home, ("run",), step="pair_features")  # inside the ingest: raw rows appended
+    recovered = ovni(home, "run")
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert "marked run" in recovered.stdout and "failed: its process had died" in recovered.stdout
+    assert "ingest: the raw tables are newer than the features" in recovered.stdout
+    assert surface(home) == reference[0]
+
+    kill_ovni_run_when(home, ("run", "--retrain"), line="Created version")  # training, version registered
+    after_training = ovni(home, "run")
+    assert after_training.returncode == 0, after_training.stderr[-2000:]
+    assert surface(home) == reference[0]
+
+    land(home, last)
+    kill_ovni_run_when(home, ("run",), step="serving_snapshot")  # the batch is appended, not yet published
+    published = ovni(home, "run")
+    assert published.returncode == 0, published.stderr[-2000:]
+    assert surface(home) == reference[1]
+    assert leftovers(home) == []
+    again = ovni(home, "run")
+    assert again.returncode == 0 and "are current" in again.stdout, again.stdout
+
+
+@pytest.mark.slow
+def test_the_daemon_alone_carries_the_drops_through_a_killed_run(drops, reference, tmp_path):
+    first, last = drops
+    home = tmp_path / "home"
+    (home / "dagster").mkdir(parents=True)
+    (home / "dagster" / "dagster.yaml").write_text(DAGSTER_YAML)
+    log = tmp_path / "daemon.log"
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-m", "ovni_assets.definitions"],
+        env=env_for(home),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        land(home, first)
+        wait_until(lambda: served_week(home) == reference[0]["target_week"][0][0], "the first week", log=log)
+        assert surface(home) == reference[0]
+
+        land(home, last)
+
+        def ingest_worker_pid():
+            # the daemon-launched run's own process: its pid is in its liveness lock
+            locks = list((home / "run_liveness").glob("*.lock")) if (home / "run_liveness").exists() else []
+            for lock in locks:
+                text = lock.read_text().strip()
+                if text and started_step(home, "pair_features") == lock.stem:
+                    return int(text)
+            return None
+
+        os.kill(
+            wait_until(ingest_worker_pid, "the new week's ingest at pair_features", log=log), signal.SIGKILL
+        )
+        wait_until(lambda: served_week(home) == reference[1]["target_week"][0][0], "the second week", log=log)
+        wait_until(lambda: not leftovers(home), "no liveness lock left", seconds=60)
+        assert surface(home) == reference[1]
+        with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+            runs = instance.get_runs()
+            assert {run.tags.get("ovni/trigger") for run in runs} == {"sensor"}  # nobody typed ovni run
+            failed = [run for run in runs if run.status == dg.DagsterRunStatus.FAILURE]
+            assert len(failed) == 1 and failed[0].tags["ovni/step"] in ("ingest", "ingest_and_predict")
+            assert not [run for run in runs if not run.is_finished]  # nothing stuck in flight
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait()
