@@ -17,6 +17,7 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
+from ovni_assets.data.synthetic import GeneratorConfig, write_dataset
 from ovni_assets.settings import DAGSTER_YAML
 
 BIN = Path(sys.executable).parent
@@ -40,15 +41,22 @@ def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+# Every test here runs several whole cycles in subprocesses; on a loaded machine one takes minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+
+
 @pytest.fixture(scope="module")
-def drops(small_landing, tmp_path_factory) -> tuple[Path, Path]:
-    """The first drop (customers, products, every week but the last) and the last week's file."""
+def drops(tmp_path_factory) -> tuple[Path, Path]:
+    """The first drop (customers, products, every week but the last) and the last week's file, of a small
+    generated history (the fewest weeks a training needs, and a few more)."""
     folder = tmp_path_factory.mktemp("drops")
+    generated = folder / "generated"
+    write_dataset(GeneratorConfig(customers=60, weeks=10, seed=5), generated)
     first = folder / "first"
     first.mkdir()
     for name in ("clientes.parquet", "productos.parquet"):
-        shutil.copy(small_landing / name, first / name)
-    source = small_landing / "transacciones.parquet"
+        shutil.copy(generated / name, first / name)
+    source = generated / "transacciones.parquet"
     last = folder / "transacciones_last_week.parquet"
     with duckdb.connect() as con:
         [(week,)] = con.execute(
@@ -178,7 +186,6 @@ def kill_ovni_run_when(
         process.wait()
 
 
-@pytest.mark.slow
 def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, tmp_path):
     first, last = drops
     home = tmp_path / "home"
@@ -206,7 +213,6 @@ def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, tmp_path
     assert again.returncode == 0 and "are current" in again.stdout, again.stdout
 
 
-@pytest.mark.slow
 def test_the_daemon_alone_carries_the_drops_through_a_killed_run(drops, reference, tmp_path):
     first, last = drops
     home = tmp_path / "home"
