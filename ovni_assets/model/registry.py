@@ -40,7 +40,8 @@ EXPERIMENT_DESCRIPTION = (
     "candidate (customer, product) pair of SodAI Drinks. Each run is one Dagster `purchase_model` "
     "materialization: a time-boxed Optuna search over a scikit-learn HistGradientBoosting pipeline on the "
     "latest labelled weeks of `pair_features`, a decision threshold for F1, and a refit on every labelled "
-    "week. Metrics `val_*` are on the 4 validation weeks (F1 over all real purchases of each target week); "
+    "week. Metrics `val_*` are on the validation weeks, the newest labelled ones, held out of the fit (F1 "
+    "over all real purchases of each target week); "
     "`val_week_*` are per validation week, step = week index (params `val_week_<step>` name the week)."
 )
 REGISTERED_MODEL_DESCRIPTION = (
