@@ -83,8 +83,9 @@ def purchase_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "hpo_trials": len(result.trials),
             "mlflow_run_id": logged.run_id,
             "mlflow_run": dg.MetadataValue.url(
-                f"http://{settings.host}:{settings.mlflow_port}/#/experiments/"
-                f"{mlflow.get_run(logged.run_id).info.experiment_id}/runs/{logged.run_id}"
+                tracking.mlflow_run_url(
+                    settings, mlflow.get_run(logged.run_id).info.experiment_id, logged.run_id
+                )
             ),
             "validation_weeks": dg.MetadataValue.md(validation.weekly.to_markdown(index=False)),
         }
