@@ -1,7 +1,7 @@
 """What a training run leaves in MLflow: a name and description, params, metrics, the training snapshot as
 a dataset, artifacts, the model and its described registry version.
 
-Logs into the *active* MLflow run (dagster-mlflow's `mlflow_tracking` resource starts it and tags it with
+Logs into the *active* MLflow run (the `MlflowTracking` resource starts it and tags it with
 `dagster_run_id`); no dagster here. Links between the two UIs are built from the configured UI URLs.
 """
 
@@ -63,7 +63,7 @@ def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> Logg
     """Log everything about `result` into the active run and register the model as `ovni-purchase`."""
     run = mlflow.active_run()
     if run is None:
-        raise RuntimeError("no active MLflow run (the mlflow_tracking resource starts one)")
+        raise RuntimeError("no active MLflow run (the MlflowTracking resource starts one)")
     settings = get_settings()
     validation, training = result.validation, result.training
     dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get("dagster_run_id")

@@ -98,7 +98,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
         version.tags
     )
     run = client.get_run(version.run_id)
-    assert run.info.status == "FINISHED"  # the asset ends the run dagster-mlflow started
+    assert run.info.status == "FINISHED"  # the resource ends the run it started
     assert run.data.tags["dagster_run_id"] == result.run_id
     assert run.data.tags["dagster_run"] == f"http://dagster.example:3999/runs/{result.run_id}"
     assert run.info.run_name.startswith("purchase-model ") and run.info.run_name != "__ephemeral_asset_job__"
