@@ -30,7 +30,11 @@ def build_definitions() -> dg.Definitions:
     settings = get_settings()
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
-        asset_checks=[*checks.DATA_CHECKS, *dg.load_asset_checks_from_modules(ASSET_MODULES)],
+        asset_checks=[
+            *checks.DATA_CHECKS,
+            *checks.ML_CHECKS,
+            *dg.load_asset_checks_from_modules(ASSET_MODULES),
+        ],
         jobs=jobs.ALL_JOBS,
         sensors=[*sensors.ALL_SENSORS, *cycle_sensors.CYCLE_SENSORS],
         schedules=cycle_sensors.CYCLE_SCHEDULES,

@@ -9,7 +9,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_NAME = "ovni-purchase"
@@ -55,6 +55,16 @@ class OvniSettings(BaseSettings):
     api_port: int = 8000
     ui_port: int = 7860
     api_url: str = Field(default="http://127.0.0.1:8000", description="Where the UI finds the API.")
+    dagster_ui_url: str = Field(
+        default="",
+        description="Where people open the Dagster UI; MLflow runs link to their Dagster run under it. "
+        "Default http://HOST:DAGSTER_PORT.",
+    )
+    mlflow_ui_url: str = Field(
+        default="",
+        description="Where people open the MLflow UI; Dagster's `mlflow_run` links point under it, so set "
+        "it to the address that stays (a proxy, a fixed port). Default http://HOST:MLFLOW_PORT.",
+    )
     api_token: str | None = Field(default=None, description="Bearer token for POST /admin/reload.")
     mlflow_tracking_uri: str | None = Field(
         default=None, description="Override of the MLflow store; default is SQLite under OVNI_HOME."
@@ -89,6 +99,14 @@ class OvniSettings(BaseSettings):
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _default_ui_urls(self) -> OvniSettings:
+        # a wildcard bind address is no address to open in a browser
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        self.dagster_ui_url = (self.dagster_ui_url or f"http://{host}:{self.dagster_port}").rstrip("/")
+        self.mlflow_ui_url = (self.mlflow_ui_url or f"http://{host}:{self.mlflow_port}").rstrip("/")
+        return self
 
     @property
     def landing_dir(self) -> Path:

@@ -1,10 +1,31 @@
-"""Data checks on raw and clean tables: row counts, key uniqueness, referential integrity, date range."""
+"""Asset checks. Raw and clean tables: row counts, key uniqueness, referential integrity, date range.
+Features, predictions and the model: every active customer has candidates and predictions, features are
+present where they are defined, probabilities are probabilities, the model beats the simple rule."""
+
+from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 
+from ovni_assets.backtest import RULE_MIN_WEEKS
 from ovni_assets.data.ingestion import EARLIEST_PLAUSIBLE_DATE
 from ovni_assets.data.schema import SOURCE_TABLES
 from ovni_assets.defs.resources import WarehouseResource
+from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.model.training import actual_purchases, f1_from_counts
+from ovni_assets.warehouse import table_exists
+
+# Features that are undefined for some rows, and for which rows: discovery pairs were never bought (no
+# last purchase, no units); a gap needs two purchases; coordinates are NULL when missing or impossible.
+UNDEFINED_FOR_DISCOVERY = ["weeks_since_last", "weeks_since_first", "mean_units", "days_since_last"]
+UNDEFINED_WITHOUT_TWO_PURCHASES = ["mean_gap_weeks", "gap_ratio", "mean_gap_days", "day_gap_ratio"]
+UNDEFINED_WITHOUT_COORDINATES = ["latitude", "longitude"]
+ALWAYS_DEFINED = [
+    c
+    for c in FEATURE_COLUMNS
+    if c not in UNDEFINED_FOR_DISCOVERY + UNDEFINED_WITHOUT_TWO_PURCHASES + UNDEFINED_WITHOUT_COORDINATES
+]
+ACTIVE_WEEKS = 4  # a customer is active in week t when it bought in t-3..t (it then gets candidates)
 
 
 def _raw_rows_match_registry(kind: str) -> dg.AssetChecksDefinition:
@@ -119,6 +140,198 @@ def transactions_weeks_contiguous(warehouse: WarehouseResource) -> dg.AssetCheck
     )
 
 
+def _active_customers_missing(con: duckdb.DuckDBPyConnection, feature_week, covered_sql: str) -> tuple:
+    """(active customers of `feature_week`, how many of them `covered_sql` (customer ids) lacks)."""
+    first_day = feature_week - timedelta(weeks=ACTIVE_WEEKS - 1)
+    return con.execute(
+        f"""WITH active AS (
+                SELECT DISTINCT customer_id FROM transactions
+                WHERE week_start BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+            )
+            SELECT count(*), count(*) FILTER (WHERE customer_id NOT IN ({covered_sql})) FROM active""",
+        [first_day, feature_week],
+    ).fetchone()
+
+
+@dg.asset_check(
+    asset="pair_features",
+    name="active_customers_have_candidates",
+    additional_deps=["transactions"],
+    description=f"Every customer who bought in the {ACTIVE_WEEKS} weeks up to the newest feature week has "
+    "candidate rows in that week (else nobody scores them next week).",
+)
+def pair_features_cover_active_customers(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        newest = con.execute("SELECT max(week_start) FROM pair_features").fetchone()[0]
+        if newest is None:
+            return dg.AssetCheckResult(passed=False, metadata={"reason": "pair_features is empty"})
+        active, missing = _active_customers_missing(
+            con, newest, f"SELECT customer_id FROM pair_features WHERE week_start = DATE '{newest}'"
+        )
+    return dg.AssetCheckResult(
+        passed=bool(active > 0 and missing == 0),
+        metadata={
+            "feature_week": str(newest),
+            "active_customers": int(active),
+            "active_customers_without_candidates": int(missing),
+        },
+    )
+
+
+@dg.asset_check(
+    asset="pair_features",
+    name="features_present",
+    description="In the newest feature week (the one next week's predictions score) no feature is NULL "
+    "where it is defined: NULL only for never-bought discovery pairs (weeks/days since last, mean units), "
+    "pairs bought fewer than twice (gaps) and customers without valid coordinates.",
+)
+def pair_features_present(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    counts = [f'count(*) FILTER (WHERE "{c}" IS NULL) AS "{c}"' for c in ALWAYS_DEFINED]
+    counts += [
+        f'count(*) FILTER (WHERE "{c}" IS NULL AND is_discovery = \'no\') AS "{c}"'
+        for c in UNDEFINED_FOR_DISCOVERY
+    ]
+    with warehouse.get_connection() as con:
+        frame = con.execute(
+            f"SELECT count(*) AS rows, {', '.join(counts)} FROM pair_features "
+            "WHERE week_start = (SELECT max(week_start) FROM pair_features)"
+        ).df()
+    rows = int(frame.pop("rows").iloc[0])
+    nulls = {column: int(n) for column, n in frame.iloc[0].items() if n}
+    return dg.AssetCheckResult(
+        passed=bool(rows > 0 and not nulls),
+        metadata={
+            "rows": rows,
+            "columns_checked": len(ALWAYS_DEFINED) + len(UNDEFINED_FOR_DISCOVERY),
+            "null_features": dg.MetadataValue.json(nulls),
+        },
+    )
+
+
+def _latest_batch(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """(batch_id, feature_week, threshold) of the newest prediction batch, or None."""
+    if not table_exists(con, "prediction_batches"):
+        return None
+    return con.execute(
+        "SELECT batch_id, feature_week, threshold FROM prediction_batches ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
+
+
+@dg.asset_check(
+    asset="predictions",
+    name="probabilities_valid",
+    description="In the newest batch every probability lies in [0, 1] and `will_buy` is exactly "
+    "probability ≥ the batch's threshold.",
+)
+def predictions_probabilities_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        batch = _latest_batch(con)
+        if batch is None:
+            return dg.AssetCheckResult(passed=False, metadata={"reason": "no prediction batch"})
+        batch_id, _, threshold = batch
+        rows, invalid, inconsistent, low, high = con.execute(
+            """SELECT count(*),
+                count(*) FILTER (WHERE probability IS NULL OR isnan(probability)
+                                 OR probability < 0 OR probability > 1),
+                count(*) FILTER (WHERE will_buy IS DISTINCT FROM (probability >= ?)),
+                min(probability), max(probability)
+            FROM predictions WHERE batch_id = ?""",
+            [threshold, batch_id],
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=bool(rows > 0 and invalid == 0 and inconsistent == 0),
+        metadata={
+            "batch_id": batch_id,
+            "rows": int(rows),
+            "probabilities_outside_0_1": int(invalid),
+            "will_buy_not_matching_threshold": int(inconsistent),
+            "threshold": float(threshold),
+            "min_probability": float(low) if low is not None else float("nan"),
+            "max_probability": float(high) if high is not None else float("nan"),
+        },
+    )
+
+
+@dg.asset_check(
+    asset="predictions",
+    name="active_customers_predicted",
+    additional_deps=["transactions"],
+    description=f"Every customer who bought in the {ACTIVE_WEEKS} weeks up to the batch's feature week has "
+    "predictions in the newest batch.",
+)
+def predictions_cover_active_customers(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        batch = _latest_batch(con)
+        if batch is None:
+            return dg.AssetCheckResult(passed=False, metadata={"reason": "no prediction batch"})
+        batch_id, feature_week, _ = batch
+        active, missing = _active_customers_missing(
+            con, feature_week, f"SELECT customer_id FROM predictions WHERE batch_id = '{batch_id}'"
+        )
+    return dg.AssetCheckResult(
+        passed=bool(active > 0 and missing == 0),
+        metadata={
+            "batch_id": batch_id,
+            "feature_week": str(feature_week),
+            "active_customers": int(active),
+            "active_customers_without_predictions": int(missing),
+        },
+    )
+
+
+def rule_f1(con: duckdb.DuckDBPyConnection, weeks: list[date]) -> dict[date, float]:
+    """{feature week: F1 of the rule "bought in ≥ 3 of the last 8 weeks"} over all real purchases of the
+    target week, the way the model's validation F1 counts them."""
+    rows = con.execute(
+        f"""SELECT week_start, count(*) FILTER (WHERE bought_w8 >= {RULE_MIN_WEEKS}),
+                count(*) FILTER (WHERE bought_w8 >= {RULE_MIN_WEEKS} AND label)
+            FROM pair_features WHERE week_start IN (SELECT unnest(?::DATE[])) GROUP BY week_start""",
+        [weeks],
+    ).fetchall()
+    actual = actual_purchases(con, weeks)
+    counts = {week: (predicted, tp) for week, predicted, tp in rows}
+    f1 = {}
+    for week in weeks:
+        predicted, tp = counts.get(week, (0, 0))
+        f1[week] = f1_from_counts(tp, predicted, actual[week])
+    return f1
+
+
+@dg.asset_check(
+    asset="purchase_model",
+    name="beats_the_simple_rule",
+    additional_deps=["pair_features"],
+    description=f"The newest model version's mean validation F1 is above the rule \"bought in ≥ "
+    f'{RULE_MIN_WEEKS} of the last 8 weeks" on the same validation weeks (else a rule would serve better).',
+)
+def purchase_model_beats_the_rule(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        newest = (
+            con.execute(
+                "SELECT model_version, val_f1, val_weeks FROM model_versions "
+                "ORDER BY CAST(model_version AS INTEGER) DESC LIMIT 1"
+            ).fetchone()
+            if table_exists(con, "model_versions")
+            else None
+        )
+        if newest is None or not newest[2]:
+            return dg.AssetCheckResult(passed=False, metadata={"reason": "no registered model version"})
+        version, val_f1, val_weeks = newest
+        weeks = [date.fromisoformat(text.strip()) for text in val_weeks.split(",")]
+        by_week = rule_f1(con, weeks)
+    rule = sum(by_week.values()) / len(by_week)
+    return dg.AssetCheckResult(
+        passed=bool(val_f1 is not None and val_f1 > rule),
+        metadata={
+            "model_version": version,
+            "val_f1": float(val_f1) if val_f1 is not None else float("nan"),
+            "rule_f1": float(rule),
+            "margin": float(val_f1 - rule) if val_f1 is not None else float("nan"),
+            "val_weeks": val_weeks,
+        },
+    )
+
+
 DATA_CHECKS = [
     *(_raw_rows_match_registry(kind) for kind in SOURCE_TABLES),
     raw_transactions_date_range,
@@ -127,4 +340,11 @@ DATA_CHECKS = [
     _unique_key("transactions", ["customer_id", "product_id", "order_id"]),
     transactions_referential_integrity,
     transactions_weeks_contiguous,
+]
+ML_CHECKS = [
+    pair_features_cover_active_customers,
+    pair_features_present,
+    predictions_probabilities_valid,
+    predictions_cover_active_customers,
+    purchase_model_beats_the_rule,
 ]

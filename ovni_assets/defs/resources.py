@@ -1,4 +1,4 @@
-"""Dagster resources: the DuckDB warehouse (one writer per run) and MLflow tracking."""
+"""Dagster resources: the DuckDB warehouse (one writer per run) and MLflow tracking (typed, configurable)."""
 
 import contextlib
 from collections.abc import Iterator
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import mlflow
 from dagster_duckdb import DuckDBResource
-from dagster_mlflow import mlflow_tracking
 from pydantic import PrivateAttr
 
 from ovni_assets.cycle import liveness
-from ovni_assets.settings import OvniSettings, get_settings
+from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import connect, run_lock
 
 
@@ -63,21 +63,26 @@ def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
     )
 
 
-@dg.resource(
-    config_schema=mlflow_tracking.config_schema.as_field().config_type.fields,
-    description="dagster-mlflow's `mlflow_tracking` (one MLflow run per Dagster run) after making sure the "
-    "experiment exists with its artifacts under $OVNI_HOME/mlartifacts (else MLflow would use ./mlruns).",
-)
-def ovni_mlflow_tracking(context: dg.InitResourceContext):
-    from ovni_assets.model.registry import ensure_experiment
+class MlflowTracking(dg.ConfigurableResource):
+    """OVNI's MLflow tracking store and experiment; `training_run` is the MLflow run of one training.
 
-    ensure_experiment(get_settings())
-    return mlflow_tracking.resource_fn(context)
+    The experiment is made sure of (artifacts under $OVNI_HOME/mlartifacts, else MLflow would use ./mlruns)
+    when a training starts, not when the resource is built, so only training runs touch MLflow.
+    """
+
+    home: str
+    tracking_uri: str
+
+    @contextlib.contextmanager
+    def training_run(self, dagster_run_id: str) -> Iterator[mlflow.ActiveRun]:
+        """An active MLflow run tagged with the Dagster run; FAILED if the block raises, else FINISHED."""
+        from ovni_assets.model.registry import ensure_experiment
+
+        settings = OvniSettings(home=Path(self.home), mlflow_tracking_uri=self.tracking_uri)
+        experiment_id = ensure_experiment(settings)
+        with mlflow.start_run(experiment_id=experiment_id, tags={"dagster_run_id": dagster_run_id}) as run:
+            yield run
 
 
-def mlflow_resource(settings: OvniSettings) -> dg.ResourceDefinition:
-    from ovni_assets.model.registry import EXPERIMENT_NAME
-
-    return ovni_mlflow_tracking.configured(
-        {"experiment_name": EXPERIMENT_NAME, "mlflow_tracking_uri": settings.tracking_uri}
-    )
+def mlflow_resource(settings: OvniSettings) -> MlflowTracking:
+    return MlflowTracking(home=str(settings.home), tracking_uri=settings.tracking_uri)

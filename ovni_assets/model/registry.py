@@ -10,6 +10,7 @@ HistGradientBoosting's `TreePredictor` (and the two helpers a fitted pipeline ho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,25 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 ]
+# MLflow's experiment tags: the UI opens a classic-ML experiment on its runs (not the GenAI overview) and
+# shows the note as the experiment's description.
+EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND = "mlflow.experimentKind", "custom_model_development"
+NOTE_TAG = "mlflow.note.content"
+EXPERIMENT_DESCRIPTION = (
+    "Weekly training runs of the OVNI purchase model: P(customer buys product next week) for every "
+    "candidate (customer, product) pair of SodAI Drinks. Each run is one Dagster `purchase_model` "
+    "materialization: a time-boxed Optuna search over a scikit-learn HistGradientBoosting pipeline on the "
+    "latest labelled weeks of `pair_features`, a decision threshold for F1, and a refit on every labelled "
+    "week. Metrics `val_*` are on the validation weeks, the newest labelled ones, held out of the fit (F1 "
+    "over all real purchases of each target week); "
+    "`val_week_*` are per validation week, step = week index (params `val_week_<step>` name the week)."
+)
+REGISTERED_MODEL_DESCRIPTION = (
+    "Predicts whether a customer buys a product next week. `predict_proba(X)[:, 1]` of the scikit-learn "
+    "pipeline (preprocessing included) is P(buy); buy when it is at least the version tag `threshold`. "
+    "The alias `@champion` is the version the API serves; a new version takes it only when it beats the "
+    "champion on the same weeks (tag `promotion_reason`)."
+)
 
 
 def client_for(settings: OvniSettings) -> MlflowClient:
@@ -45,16 +65,26 @@ def client_for(settings: OvniSettings) -> MlflowClient:
 
 
 def ensure_experiment(settings: OvniSettings) -> str:
-    """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`."""
+    """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`, marked
+    a classic-ML experiment and described."""
     client = client_for(settings)
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-    if experiment is not None:
-        return experiment.experiment_id
-    settings.mlartifacts_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        return client.create_experiment(EXPERIMENT_NAME, artifact_location=settings.mlartifacts_dir.as_uri())
-    except MlflowException:  # created meanwhile by another process
-        return client.get_experiment_by_name(EXPERIMENT_NAME).experiment_id
+    if experiment is None:
+        settings.mlartifacts_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(MlflowException):  # else created meanwhile by another process
+            client.create_experiment(EXPERIMENT_NAME, artifact_location=settings.mlartifacts_dir.as_uri())
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    for key, value in ((EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND), (NOTE_TAG, EXPERIMENT_DESCRIPTION)):
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    return experiment.experiment_id
+
+
+def describe_version(client: MlflowClient, version: str, description: str) -> None:
+    """Set the description of the registered model (what it is, how to use it) and of one version."""
+    if client.get_registered_model(MODEL_NAME).description != REGISTERED_MODEL_DESCRIPTION:
+        client.update_registered_model(MODEL_NAME, description=REGISTERED_MODEL_DESCRIPTION)
+    client.update_model_version(MODEL_NAME, str(version), description=description)
 
 
 def missing_tags(version: ModelVersion) -> list[str]:

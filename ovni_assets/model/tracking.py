@@ -1,12 +1,15 @@
-"""What a training run leaves in MLflow: params, metrics, artifacts, the model and its registry version.
+"""What a training run leaves in MLflow: a name and description, params, metrics, the training snapshot as
+a dataset, artifacts, the model and its described registry version.
 
-Logs into the *active* MLflow run (dagster-mlflow's `mlflow_tracking` resource starts it); no dagster here.
+Logs into the *active* MLflow run (the `MlflowTracking` resource starts it and tags it with
+`dagster_run_id`); no dagster here. Links between the two UIs are built from the configured UI URLs.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import mlflow
+import mlflow.data
 import numpy as np
 import pandas as pd
 import sklearn
@@ -25,9 +29,9 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve
 from threadpoolctl import threadpool_limits
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
-from ovni_assets.model.registry import SKOPS_TRUSTED_TYPES
+from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
 from ovni_assets.model.training import ONE_WEEK, TrainingResult, model_input
-from ovni_assets.settings import MODEL_NAME
+from ovni_assets.settings import MODEL_NAME, OvniSettings, get_settings
 
 IMPORTANCE_SAMPLE_ROWS = 10_000
 
@@ -39,23 +43,44 @@ class LoggedModel:
     model_uri: str
 
 
-def week_step(week) -> int:
-    """A week as an MLflow step: yyyymmdd of its Monday (sortable, readable)."""
-    return int(week.strftime("%Y%m%d"))
+def mlflow_run_url(settings: OvniSettings, experiment_id: str, run_id: str) -> str:
+    """The run's page in the MLflow UI at the configured `OVNI_MLFLOW_UI_URL`."""
+    return f"{settings.mlflow_ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def dagster_run_url(settings: OvniSettings, dagster_run_id: str) -> str:
+    """The run's page in the Dagster UI at the configured `OVNI_DAGSTER_UI_URL`."""
+    return f"{settings.dagster_ui_url}/runs/{dagster_run_id}"
+
+
+def run_name(result: TrainingResult) -> str:
+    """What the run is, as the runs table shows it: the model, the weeks it learned from."""
+    training = result.training
+    return f"purchase-model {training.first_week}..{training.last_week + ONE_WEEK}"
 
 
 def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> LoggedModel:
     """Log everything about `result` into the active run and register the model as `ovni-purchase`."""
     run = mlflow.active_run()
     if run is None:
-        raise RuntimeError("no active MLflow run (the mlflow_tracking resource starts one)")
+        raise RuntimeError("no active MLflow run (the MlflowTracking resource starts one)")
+    settings = get_settings()
     validation, training = result.validation, result.training
+    dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get("dagster_run_id")
+    mlflow.set_tags(
+        {
+            "mlflow.runName": run_name(result),
+            NOTE_TAG: _run_description(result, settings, dagster_run_id),
+            **({"dagster_run": dagster_run_url(settings, dagster_run_id)} if dagster_run_id else {}),
+        }
+    )
     mlflow.log_params(
         {
             **{f"hp_{k}": v for k, v in result.params.items()},
             "model": "HistGradientBoostingClassifier",
             "features": len(FEATURE_COLUMNS),
             "val_weeks": ",".join(str(w) for w in validation.weeks),
+            **{f"val_week_{step}": str(week) for step, week in enumerate(validation.weekly["week_start"])},
             "fit_weeks": f"{result.fit_weeks[0]}..{result.fit_weeks[-1]}",
             "hpo_trials": len(result.trials),
             "hpo_seconds": round(result.hpo_seconds, 1),
@@ -79,8 +104,8 @@ def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> Logg
             "training_rows": float(len(training.frame)),
         }
     )
-    for row in validation.weekly.itertuples():
-        step = week_step(row.week_start)
+    # step = position of the validation week (0 = oldest); params val_week_<step> name the week
+    for step, row in enumerate(validation.weekly.itertuples()):
         mlflow.log_metrics(
             {
                 "val_week_f1": row.f1,
@@ -90,6 +115,7 @@ def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> Logg
             },
             step=step,
         )
+    mlflow.log_input(training_dataset(result, settings), context="training")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         _write_artifacts(result, raw_file_hashes, out)
@@ -113,8 +139,52 @@ def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> Logg
             f"numpy=={np.__version__}",
         ],
     )
-    return LoggedModel(
-        run_id=run.info.run_id, version=str(info.registered_model_version), model_uri=info.model_uri
+    version = str(info.registered_model_version)
+    describe_version(client_for(settings), version, _version_description(result, dagster_run_id))
+    return LoggedModel(run_id=run.info.run_id, version=version, model_uri=info.model_uri)
+
+
+def training_dataset(result: TrainingResult, settings: OvniSettings) -> mlflow.data.dataset.Dataset:
+    """The rows the model was refit on as an MLflow dataset: digest = training snapshot id, source = the
+    warehouse they were read from (`pair_features`)."""
+    training = result.training
+    with warnings.catch_warnings():
+        # MLflow registers its local-file source twice, then warns that a path could be either
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        return mlflow.data.from_pandas(
+            training.frame,
+            source=settings.warehouse_path.as_uri(),
+            targets="label",
+            name=f"pair_features {training.first_week}..{training.last_week}",
+            digest=training.snapshot_id,
+        )
+
+
+def _run_description(result: TrainingResult, settings: OvniSettings, dagster_run_id: str | None) -> str:
+    validation, training = result.validation, result.training
+    origin = (
+        f"Dagster run [{dagster_run_id[:8]}]({dagster_run_url(settings, dagster_run_id)})"
+        if dagster_run_id
+        else "Trained outside Dagster"
+    )
+    return (
+        f"{origin}: `purchase_model` trained on {len(training.frame):,} candidate pairs of feature weeks "
+        f"{training.first_week}..{training.last_week} (snapshot `{training.snapshot_id}`). Validation on "
+        f"feature weeks {', '.join(str(w) for w in validation.weeks)}: mean weekly F1 {validation.f1:.4f} "
+        f"at threshold {validation.threshold:.4f} ({len(result.trials)} Optuna trials). Report plots and "
+        "tables are under the `report/` artifacts."
+    )
+
+
+def _version_description(result: TrainingResult, dagster_run_id: str | None) -> str:
+    validation, training = result.validation, result.training
+    trained_by = f" by Dagster run {dagster_run_id}" if dagster_run_id else ""
+    return (
+        f"Trained{trained_by} on weeks {training.first_week}..{training.last_week + ONE_WEEK} "
+        f"(snapshot `{training.snapshot_id}`, {len(training.frame):,} rows). Validation mean weekly F1 "
+        f"{validation.f1:.4f}, precision {validation.precision:.4f}, recall {validation.recall:.4f}; buys "
+        f"when P(buy) ≥ {validation.threshold:.4f} (tag `threshold`). Whether it became champion and why: "
+        "tag `promotion_reason`."
     )
 
 
@@ -140,9 +210,26 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
     )
 
     precision, recall, _ = precision_recall_curve(labels, probabilities)
+    chosen = probabilities >= validation.threshold
+    chosen_precision = labels[chosen].mean() if chosen.any() else 0.0
+    chosen_recall = labels[chosen].sum() / max(labels.sum(), 1)
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot(recall, precision)
+    ax.plot(recall, precision, label="validation candidates")
+    ax.plot(
+        [chosen_recall],
+        [chosen_precision],
+        "o",
+        color="tab:red",
+        label=f"chosen threshold {validation.threshold:.3f}",
+    )
+    ax.annotate(
+        f"P={chosen_precision:.2f} R={chosen_recall:.2f}",
+        (chosen_recall, chosen_precision),
+        textcoords="offset points",
+        xytext=(6, 6),
+    )
     ax.set(xlabel="recall (candidates)", ylabel="precision", title=f"PR curve, AP={validation.pr_auc:.3f}")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(out / "pr_curve.png", dpi=110)
     plt.close(fig)

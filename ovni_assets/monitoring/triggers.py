@@ -144,8 +144,8 @@ def _plain(metadata) -> dict[str, Any]:
 
 
 def report_manual_promotion(instance: DagsterInstance, version: str, previous: str | None) -> None:
-    """Record `ovni promote VERSION` in the event log: an observation of `purchase_model` whose
-    `champion_version` the sensors read like a training's (see `latest_champion_record`)."""
+    """Record `ovni promote VERSION` in the event log: an observation of `purchase_model`, so the
+    promotion shows in the asset's history (the cycle reads the champion from the registry)."""
     from dagster import AssetObservation
 
     instance.report_runless_asset_event(

@@ -14,6 +14,7 @@ import duckdb
 import mlflow
 import pytest
 
+from ovni_assets.defs import checks
 from ovni_assets.defs.assets import (
     clean_assets,
     feature_assets,
@@ -58,6 +59,8 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
 
     monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 1000)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "0.5")
+    monkeypatch.setenv("OVNI_MLFLOW_UI_URL", "http://mlflow.example:5999")
+    monkeypatch.setenv("OVNI_DAGSTER_UI_URL", "http://dagster.example:3999")
     for path in small_landing.iterdir():
         shutil.copy(path, ovni_home.landing_dir / path.name)
     assets = dg.load_assets_from_modules(
@@ -65,7 +68,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     )
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
-            assets,
+            [*assets, *checks.ML_CHECKS],
             resources={"warehouse": warehouse_resource(ovni_home), "mlflow": mlflow_resource(ovni_home)},
             instance=instance,
         )
@@ -73,6 +76,21 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     model = result.asset_materializations_for_node("purchase_model")[0].metadata
     assert model["model_version"].value == "1" and model["champion_version"].value == "1"
     assert model["promoted"].value is True and "first model" in model["promotion_reason"].value
+    experiment_id = registry.ensure_experiment(ovni_home)
+    assert model["mlflow_run"].value.startswith(f"http://mlflow.example:5999/#/experiments/{experiment_id}/")
+    assert model["mlflow_run"].value.endswith(f"/runs/{model['mlflow_run_id'].value}")
+
+    schema = result.asset_materializations_for_node("pair_features")[0].metadata["dagster/column_schema"]
+    undescribed = [c.name for c in schema.value.columns if not c.description]
+    assert len(schema.value.columns) > 50 and undescribed == []
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {c.check_key.name for c in checks.ML_CHECKS}
+    for name in ("active_customers_have_candidates", "features_present", "probabilities_valid"):
+        assert evaluations[name].passed, (name, evaluations[name].metadata)
+    assert evaluations["active_customers_predicted"].passed
+    gate = {k: v.value for k, v in evaluations["beats_the_simple_rule"].metadata.items()}
+    assert gate["val_f1"] == model["val_f1"].value
+    assert evaluations["beats_the_simple_rule"].passed == (gate["margin"] > 0)
 
     client = registry.client_for(ovni_home)
     version = client.get_model_version(MODEL_NAME, "1")
@@ -80,10 +98,23 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
         version.tags
     )
     run = client.get_run(version.run_id)
-    assert run.info.status == "FINISHED"  # the asset ends the run dagster-mlflow started
+    assert run.info.status == "FINISHED"  # the resource ends the run it started
     assert run.data.tags["dagster_run_id"] == result.run_id
+    assert run.data.tags["dagster_run"] == f"http://dagster.example:3999/runs/{result.run_id}"
+    assert run.info.run_name.startswith("purchase-model ") and run.info.run_name != "__ephemeral_asset_job__"
+    assert f"({run.data.tags['dagster_run']})" in run.data.tags["mlflow.note.content"]
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert experiment.tags["mlflow.note.content"] == registry.EXPERIMENT_DESCRIPTION
+    assert result.run_id in version.description
+    assert client.get_registered_model(MODEL_NAME).description == registry.REGISTERED_MODEL_DESCRIPTION
+    [dataset] = run.inputs.dataset_inputs
+    assert dataset.dataset.digest == version.tags["training_snapshot_id"]
+    assert dataset.dataset.source_type == "local"
     assert {"val_f1", "val_precision", "val_recall", "val_pr_auc", "threshold"} <= set(run.data.metrics)
-    assert len(client.get_metric_history(run.info.run_id, "val_week_f1")) == 4
+    steps = client.get_metric_history(run.info.run_id, "val_week_f1")
+    assert sorted(m.step for m in steps) == [0, 1, 2, 3]
+    assert [run.data.params[f"val_week_{i}"] for i in range(4)] == version.tags["val_weeks"].split(",")
     reported = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "report")}
     assert reported >= REPORT_FILES
     assert mlflow.active_run() is None

@@ -30,23 +30,39 @@ def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.get_connection() as con:
         report = build_drift_report(con)
         context.log.info(report.note)
+        reports_rows = dg.MetadataValue.int(con.execute("SELECT count(*) FROM drift_reports").fetchone()[0])
+    if report.report_id is None:  # nothing compared: say so instead of blank numbers
         return dg.MaterializeResult(
             metadata={
-                "drifted_features": dg.MetadataValue.int(report.drifted_features),
-                "max_psi": dg.MetadataValue.float(report.max_psi),
-                "week_start": _text(report.week_start),
-                "reference_model_version": _text(report.reference_model_version),
-                "reference_weeks": _text(", ".join(str(w) for w in report.reference_weeks)),
-                "reference_rows": dg.MetadataValue.int(report.reference_rows),
-                "current_rows": dg.MetadataValue.int(report.current_rows),
-                "baseline_replays": dg.MetadataValue.int(report.baseline_replays),
-                "report_id": _text(report.report_id),
-                "report": dg.MetadataValue.md(report.markdown()),
-                "dagster/row_count": dg.MetadataValue.int(
-                    con.execute("SELECT count(*) FROM drift_reports").fetchone()[0]
+                "status": "skipped",
+                "skip_reason": report.note,
+                "drifted_features": dg.MetadataValue.int(0),
+                **({"week_start": str(report.week_start)} if report.week_start else {}),
+                **(
+                    {"reference_model_version": report.reference_model_version}
+                    if report.reference_model_version
+                    else {}
                 ),
+                "report": dg.MetadataValue.md(f"**Skipped.** {report.note}"),
+                "dagster/row_count": reports_rows,
             }
         )
+    return dg.MaterializeResult(
+        metadata={
+            "status": "compared",
+            "drifted_features": dg.MetadataValue.int(report.drifted_features),
+            "max_psi": dg.MetadataValue.float(report.max_psi),
+            "week_start": _text(report.week_start),
+            "reference_model_version": _text(report.reference_model_version),
+            "reference_weeks": _text(", ".join(str(w) for w in report.reference_weeks)),
+            "reference_rows": dg.MetadataValue.int(report.reference_rows),
+            "current_rows": dg.MetadataValue.int(report.current_rows),
+            "baseline_replays": dg.MetadataValue.int(report.baseline_replays),
+            "report_id": _text(report.report_id),
+            "report": dg.MetadataValue.md(report.markdown()),
+            "dagster/row_count": reports_rows,
+        }
+    )
 
 
 @dg.asset(

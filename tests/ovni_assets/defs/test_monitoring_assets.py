@@ -79,6 +79,7 @@ def test_drift_and_quality_metadata_feed_the_retrain_decision(ovni_home):
         about_champion = retrain_facts_from_instance(instance, champion="4")
 
     drift = metadata["drift_report"]
+    assert drift["status"] == "compared" and "skip_reason" not in drift
     assert drift["drifted_features"] == 2 and drift["max_psi"] >= 0.2
     assert drift["week_start"] == str(WEEKS[-1]) and drift["reference_model_version"] == "4"
     assert drift["reference_weeks"] == ", ".join(str(w) for w in WEEKS[-5:-1])
@@ -106,8 +107,12 @@ def test_without_champion_and_predictions_the_assets_report_instead_of_failing(o
     con.close()
     with dg.instance_for_test() as instance:
         metadata = materialize(ovni_home, instance)
-    assert metadata["drift_report"]["drifted_features"] == 0
-    assert "No champion yet" in metadata["drift_report"]["report"]
+    drift = metadata["drift_report"]
+    assert drift["status"] == "skipped" and drift["drifted_features"] == 0
+    assert drift["skip_reason"].startswith("No champion yet")
+    assert "**Skipped.** No champion yet" in drift["report"]
+    # no blank numbers standing for a comparison that did not happen
+    assert not {"max_psi", "week_start", "reference_model_version", "report_id"} & set(drift)
     assert metadata["prediction_quality"]["batches_scored"] == 0
     assert metadata["prediction_quality"]["dagster/row_count"] == 0
     con = duckdb.connect(str(ovni_home.warehouse_path), read_only=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -25,12 +26,12 @@ def trained(small_warehouse):
     con.close()
 
 
-def register(settings, result, monkeypatch, tagged: bool = True) -> str:
+def register(settings, result, monkeypatch, run_tags: dict | None = None, tagged: bool = True) -> str:
     """Log a training run and tag its version the way `purchase_model` does; returns the version.
     `tagged=False` leaves the version as a training killed right after registering it leaves it."""
     monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
     experiment_id = registry.ensure_experiment(settings)
-    with mlflow.start_run(experiment_id=experiment_id):
+    with mlflow.start_run(experiment_id=experiment_id, tags=run_tags):
         logged = tracking.log_training_run(result, ["sha-of-a-file"])
     client = registry.client_for(settings)
     if not tagged:
@@ -59,6 +60,65 @@ def test_experiment_keeps_artifacts_under_ovni_home(ovni_home):
     assert registry.ensure_experiment(ovni_home) == experiment_id
     experiment = registry.client_for(ovni_home).get_experiment(experiment_id)
     assert experiment.artifact_location == ovni_home.mlartifacts_dir.as_uri()
+
+
+def test_experiment_is_a_described_classic_ml_experiment_even_when_it_existed_before(ovni_home):
+    client = registry.client_for(ovni_home)
+    existing = client.create_experiment(registry.EXPERIMENT_NAME)  # as an older OVNI left it: no tags
+    client.set_experiment_tag(existing, registry.EXPERIMENT_KIND_TAG, "genai_development")
+    assert registry.ensure_experiment(ovni_home) == existing
+    tags = client.get_experiment(existing).tags
+    assert tags["mlflow.experimentKind"] == "custom_model_development"
+    assert tags["mlflow.note.content"] == registry.EXPERIMENT_DESCRIPTION
+
+
+def test_training_run_is_named_described_and_linked_to_its_dagster_run(
+    ovni_home, trained, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("OVNI_DAGSTER_UI_URL", "http://dagster.example:3999/")
+    _, result = trained
+    version = register(ovni_home, result, monkeypatch, run_tags={"dagster_run_id": "abcdef12-run"})
+    client = registry.client_for(ovni_home)
+    model_version = client.get_model_version(MODEL_NAME, version)
+    run = client.get_run(model_version.run_id)
+    training_data = result.training
+
+    assert (
+        run.info.run_name
+        == f"purchase-model {training_data.first_week}..{training_data.last_week + training.ONE_WEEK}"
+    )
+    assert run.data.tags["dagster_run"] == "http://dagster.example:3999/runs/abcdef12-run"
+    assert "[abcdef12](http://dagster.example:3999/runs/abcdef12-run)" in run.data.tags["mlflow.note.content"]
+    assert "abcdef12-run" in model_version.description and "promotion_reason" in model_version.description
+    assert client.get_registered_model(MODEL_NAME).description == registry.REGISTERED_MODEL_DESCRIPTION
+
+    # per-week metrics: step = index of the validation week, the week itself in param val_week_<step>
+    history = client.get_metric_history(run.info.run_id, "val_week_f1")
+    weeks = list(result.validation.weekly["week_start"])
+    assert sorted(m.step for m in history) == list(range(len(weeks)))
+    assert {run.data.params[f"val_week_{m.step}"]: m.value for m in history} == pytest.approx(
+        {str(week): f1 for week, f1 in result.weekly_f1().items()}
+    )
+
+    [dataset_input] = run.inputs.dataset_inputs
+    assert dataset_input.dataset.digest == training_data.snapshot_id
+    assert [t.value for t in dataset_input.tags if t.key == "mlflow.data.context"] == ["training"]
+    profile = json.loads(dataset_input.dataset.profile)
+    assert profile["num_rows"] == len(training_data.frame)
+
+    pr_curve = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="report/pr_curve.png", dst_path=str(tmp_path)
+    )
+    assert Path(pr_curve).stat().st_size > 0
+
+
+def test_a_run_outside_dagster_says_so_instead_of_linking(ovni_home, trained, monkeypatch):
+    _, result = trained
+    version = register(ovni_home, result, monkeypatch)
+    client = registry.client_for(ovni_home)
+    run = client.get_run(client.get_model_version(MODEL_NAME, version).run_id)
+    assert "dagster_run" not in run.data.tags
+    assert run.data.tags["mlflow.note.content"].startswith("Trained outside Dagster")
 
 
 def test_first_version_becomes_champion_and_a_worse_one_does_not(ovni_home, trained, monkeypatch):
@@ -171,8 +231,3 @@ def test_a_half_made_version_is_never_champion_listed_or_promoted(ovni_home, tra
 def test_registry_module_imports_no_dagster():
     code = "import sys, ovni_assets.model.registry; sys.exit(1 if 'dagster' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
-
-
-def test_week_steps_are_sortable_dates():
-    assert tracking.week_step(date(2024, 9, 30)) == 20240930
-    assert CHAMPION_ALIAS == "champion"

@@ -1,0 +1,76 @@
+"""One training, settled: train → log to MLflow → tag the version → gate → move the alias → lineage.
+
+`train_challenger` is what the `purchase_model` asset runs, inside the MLflow run its resource opened. The
+version is tagged before anything reads it; a training killed in between leaves a half-made version that
+nothing uses (`registry.missing_tags`). If the warehouse write fails after the alias moved, the alias goes
+back, so the champion and `model_versions` never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import mlflow
+
+from ovni_assets.keys import PROMOTION_REASON_TAG
+from ovni_assets.model import promotion, registry, training
+from ovni_assets.model.tracking import LoggedModel, log_training_run
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
+
+
+@dataclass(frozen=True)
+class ChallengerOutcome:
+    result: training.TrainingResult
+    logged: LoggedModel
+    decision: promotion.PromotionDecision
+    previous_champion: str | None
+
+    @property
+    def champion_version(self) -> str:
+        """The champion after this training ("" when there is none)."""
+        return self.logged.version if self.decision.promote else (self.previous_champion or "")
+
+
+def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[str, str]:
+    """What travels with the version: the threshold, the training snapshot, the validation it earned."""
+    validation = result.validation
+    return {
+        "threshold": repr(validation.threshold),
+        "training_snapshot_id": result.training.snapshot_id,
+        "training_rows": str(len(result.training.frame)),
+        "train_last_week": str(result.training.last_week + training.ONE_WEEK),
+        "val_f1": repr(validation.f1),
+        "val_weeks": ",".join(str(w) for w in validation.weeks),
+        "val_weekly_f1": training.json_weekly_f1(result.weekly_f1()),
+        "dagster_run_id": dagster_run_id,
+    }
+
+
+def train_challenger(
+    con: duckdb.DuckDBPyConnection, settings: OvniSettings, dagster_run_id: str
+) -> ChallengerOutcome:
+    """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate."""
+    result = training.train_purchase_model(con, settings.hpo_seconds, max_trials=settings.hpo_max_trials)
+    logged = log_training_run(result, [f["file_hash"] for f in training.landed_files(con)])
+    client = registry.client_for(settings)
+    for key, value in version_tags(result, dagster_run_id).items():
+        client.set_model_version_tag(MODEL_NAME, logged.version, key, value)
+    champion = registry.load_champion(settings)
+    decision = promotion.decide_promotion(con, champion, result.weekly_f1())
+    client.set_model_version_tag(MODEL_NAME, logged.version, PROMOTION_REASON_TAG, decision.reason)
+    previous = champion.version if champion else None
+    if decision.promote:
+        registry.move_champion(client, logged.version)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        training.record_training_files(con, result.training.snapshot_id, logged.version)
+        registry.write_model_versions(con, client)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        if decision.promote and previous is not None:
+            client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, previous)
+        raise
+    mlflow.set_tags({"promoted": str(decision.promote).lower(), "registered_version": logged.version})
+    return ChallengerOutcome(result, logged, decision, previous)
