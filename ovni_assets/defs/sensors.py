@@ -7,22 +7,20 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ovni_assets.data.ingestion import file_sha256, known_hashes
-from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.data.ingestion import file_sha256, is_settled, known_hashes, landing_paths
 from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.defs.jobs import ingest_job
 from ovni_assets.monitoring.run_failures import record_run_failure
 from ovni_assets.settings import get_settings
 
 
-def landing_fingerprints(landing_dir) -> dict[str, list[int]]:
-    """{file name: [size, mtime_ns]} of every recognised file in the landing zone (cheap: no reads)."""
-    if not landing_dir.exists():
-        return {}
+def landing_fingerprints(landing_dir: Path, settle_seconds: float) -> dict[str, list[int]]:
+    """{file name: [size, mtime_ns]} of every settled landing file (cheap: no reads). A file modified
+    within `settle_seconds` is left out, so a later tick sees it as new once it has settled."""
     found = {}
-    for path in landing_dir.iterdir():
-        if path.is_file() and table_for_file_name(path.name) is not None:
-            stat = path.stat()
+    for path in landing_paths(landing_dir):
+        stat = path.stat()
+        if is_settled(stat.st_mtime_ns, settle_seconds):
             found[path.name] = [stat.st_size, stat.st_mtime_ns]
     return found
 
@@ -46,12 +44,13 @@ def ingested_hashes(warehouse_path: Path) -> set[str] | None:
     job=ingest_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts an ingest run when a new or changed file appears in the landing zone, unless its "
-    "bytes are already in `ingested_files` (e.g. `ovni run` ingested it before the daemon started).",
+    description="Starts an ingest run when a new or changed file in the landing zone has settled (not "
+    "modified for OVNI_LANDING_SETTLE_SECONDS), unless its bytes are already in `ingested_files` (e.g. "
+    "`ovni run` ingested it before the daemon started).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings = get_settings()
-    current = landing_fingerprints(settings.landing_dir)
+    current = landing_fingerprints(settings.landing_dir, settings.landing_settle_seconds)
     previous = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(name for name, fingerprint in current.items() if previous.get(name) != fingerprint)
     if not changed:

@@ -40,9 +40,42 @@ def client_for(settings: OvniSettings) -> MlflowClient:
 
 
 def ensure_experiment(settings: OvniSettings) -> str:
-    """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`."""
+    """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`.
+
+    MLflow stores artifact locations as absolute URIs. When the home was copied or moved, the locations
+    recorded in its own store (`mlflow.db`) still point into the old home: they are rebased onto this one,
+    so a run never writes into another home and registered models load from this one.
+    """
     client = client_for(settings)
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    here = settings.mlartifacts_dir.as_uri()
+    if (
+        experiment is not None
+        and experiment.artifact_location != here
+        and settings.mlflow_tracking_uri is None
+    ):
+        import contextlib
+        import sqlite3
+
+        # Where MLflow's SQL store records absolute artifact locations.
+        located = (
+            ("experiments", "artifact_location"),
+            ("runs", "artifact_uri"),
+            ("logged_models", "artifact_location"),
+            ("model_versions", "source"),
+            ("model_versions", "storage_location"),
+        )
+        old = experiment.artifact_location
+        prefixes = [old, old.removeprefix("file://")] if old.startswith("file://") else [old]
+        news = [here, str(settings.mlartifacts_dir)]
+        with contextlib.closing(sqlite3.connect(settings.mlflow_db_path)) as db, db:
+            for table, column in located:
+                for prefix, new in zip(prefixes, news, strict=False):
+                    db.execute(
+                        f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                        f"WHERE substr({column}, 1, ?) = ? AND substr({column}, ?, 1) IN ('', '/')",
+                        [new, len(prefix) + 1, len(prefix), prefix, len(prefix) + 1],
+                    )
     if experiment is not None:
         return experiment.experiment_id
     settings.mlartifacts_dir.mkdir(parents=True, exist_ok=True)
