@@ -55,7 +55,7 @@ def test_a_copied_home_writes_only_into_itself_and_loads_after_the_original_is_g
 
     # Moved: the original is gone; the model registered there loads from the copy, its run's files too.
     shutil.rmtree(original.home)
-    client = client_for(copy)
+    client_for(copy)  # the copy's store is the process default for the loads below
     assert mlflow.sklearn.load_model(f"models:/{MODEL}/1").predict(np.array([[3.0]])) == [1]
     assert mlflow.artifacts.load_text(f"runs:/{first_run}/note.txt") == "hello"
 
