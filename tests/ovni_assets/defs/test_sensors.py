@@ -140,3 +140,22 @@ def test_run_failure_recorder_tags_the_run_and_writes_the_reason(ovni_home):
         assert recorded[-1]["run_id"] == result.run_id
         assert recorded[-1]["job"] == "failing_job"
         assert "the file has no rows" in recorded[-1]["reason"]
+
+
+def test_landing_sensor_skips_a_file_until_it_has_settled(ovni_home, monkeypatch):
+    monkeypatch.setenv("OVNI_LANDING_SETTLE_SECONDS", "60")
+    landing = ovni_home.landing_dir
+    with dg.instance_for_test() as instance:
+        growing = landing / "transacciones_w40.csv"
+        growing.write_text("customer_id,product_id\n1,")
+        (landing / "transacciones_w41.csv.part").write_text("customer_id\n")
+        (landing / ".transacciones_w42.csv").write_text("customer_id\n")
+        first, _ = evaluate(instance)
+        assert isinstance(first, dg.SkipReason)
+
+        # Untouched for the settle time: the next tick takes it.
+        old = growing.stat().st_mtime_ns - 61 * 10**9
+        os.utime(growing, ns=(old, old))
+        second, _ = evaluate(instance)
+        assert [r.tags["ovni/files"] for r in second.run_requests] == ["transacciones_w40.csv"]
+        assert set(json.loads(second.cursor)) == {"transacciones_w40.csv"}
