@@ -45,6 +45,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return run_backtest_cli(weeks=args.weeks, until=args.until)
 
 
+def _cmd_retract(args: argparse.Namespace) -> int:
+    from ovni_assets.data.retraction import retract_cli
+
+    return retract_cli(args.batch_id)
+
+
 def _cmd_promote(args: argparse.Namespace) -> int:
     from ovni_assets.model.registry import promote_cli
 
@@ -133,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WEEK",
         help="Newest target week to replay (any day of it, YYYY-MM-DD; default: the newest landed week).",
     )
+
+    retract = add(
+        "retract",
+        _cmd_retract,
+        "Take an ingested batch back out (its file goes to quarantine/retracted/), rebuild and republish.",
+    )
+    retract.add_argument("batch_id", help="Batch id as in the ingested_files table, e.g. transactions-1a2b….")
 
     promote = add(
         "promote", _cmd_promote, "Move the champion alias to a model version (rollback or forward)."

@@ -99,9 +99,20 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
 
 
 def execute_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_retrain: bool = False) -> None:
-    """Execute the plan's steps until it answers NOTHING. `force_retrain` holds until one training ran."""
+    """Execute the plan's steps until it answers NOTHING. `force_retrain` holds until one training ran.
+
+    Files still being written get a bounded wait first, so a copy in progress is taken by this run.
+    """
     from ovni_assets.cycle.facts import read_cycle_facts
+    from ovni_assets.data.ingestion import wait_until_settled
     from ovni_assets.monitoring.triggers import decide_retrain
+
+    moving = wait_until_settled(
+        settings.landing_dir, settings.landing_settle_seconds, settings.landing_settle_max_wait_seconds
+    )
+    if moving:
+        names = ", ".join(path.name for path in moving)
+        print(f"ovni run: still being written, left for a later run: {names}", flush=True)
 
     done: list[Step] = []
     forced = force_retrain

@@ -14,8 +14,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_NAME = "ovni-purchase"
 CHAMPION_ALIAS = "champion"
-LANDING_PREFIXES = {"transacciones": "transactions", "clientes": "customers", "productos": "products"}
-LANDING_SUFFIXES = (".parquet", ".csv")
 
 DAGSTER_YAML = """\
 # Written by OVNI (ovni_assets.settings). CLI runs, sensor runs and UI runs share this instance.
@@ -81,6 +79,16 @@ class OvniSettings(BaseSettings):
     reload_interval_seconds: float = Field(default=3.0, description="How often the API polls the registry.")
     run_lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."
+    )
+    landing_settle_seconds: float = Field(
+        default=10.0,
+        description="A landing file is taken only once it has not been modified for this long (a file "
+        "still being written is left for a later run).",
+    )
+    landing_settle_max_wait_seconds: float = Field(
+        default=60.0,
+        description="How long an ingest run waits for landing files still being written before it goes on "
+        "without them.",
     )
     duckdb_memory_limit: str = Field(
         default="6GB",

@@ -26,7 +26,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ovni_assets.settings import LANDING_PREFIXES, LANDING_SUFFIXES, OvniSettings, get_settings
+from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.settings import OvniSettings, get_settings
 
 STOP_GRACE_SECONDS = 15.0
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -222,9 +223,7 @@ def landing_files(settings: OvniSettings) -> list[Path]:
     return [
         path
         for path in settings.landing_dir.iterdir()
-        if path.is_file()
-        and path.name.startswith(tuple(LANDING_PREFIXES))
-        and path.name.endswith(LANDING_SUFFIXES)
+        if path.is_file() and table_for_file_name(path.name) is not None
     ]
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests write landing files right before they ingest them; the tests of the settle time set it themselves.
+os.environ.setdefault("OVNI_LANDING_SETTLE_SECONDS", "0")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # CI clones the repo into a fresh folder with a copy of shared/ beside it.

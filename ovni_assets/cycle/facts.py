@@ -85,10 +85,11 @@ def ingested_hashes(settings: OvniSettings, wait: bool) -> set[str]:
 
 
 def new_landed_files(settings: OvniSettings, wait: bool) -> tuple[tuple[str, str], ...]:
-    """(name, sha256) of the landed files whose bytes are not ingested yet, oldest first."""
+    """(name, sha256) of the settled landed files whose bytes are not ingested yet, oldest first (a file
+    modified within the settle time may still be being written: it waits for a later step)."""
     from ovni_assets.data.ingestion import scan_landing
 
-    landed = scan_landing(settings.landing_dir)
+    landed = scan_landing(settings.landing_dir, settings.landing_settle_seconds)
     if not landed:
         return ()
     known = ingested_hashes(settings, wait)

@@ -1,26 +1,40 @@
 """Landing zone → raw tables: find new files, validate them, quarantine the bad ones, append the good ones.
 
 A landed file is one batch, identified by the SHA-256 of its bytes: the same bytes under any name are
-ingested once. Validation reads every new file before anything is written; if one is rejected it goes to
-quarantine with a reason file, the other new files stay in the landing zone for the next run, and no
-table changes. Otherwise every new file is appended in one transaction.
+ingested once. A file is taken only once it has settled (its modification time is older than the settle
+time, so a file still being written waits for a later run). Validation reads every new file before anything
+is written; if one is rejected it goes to quarantine with a reason file, the other new files stay in the
+landing zone for the next run, and no table changes. Otherwise every new file is appended in one
+transaction.
+
+Beyond schema and types, validation rejects data that parses but is wrong: NaN or infinite numbers,
+fractional or negative ids and ids above `MAX_ID`, a new file under the name of an ingested batch with other
+bytes, and transaction dates the data already in the warehouse makes implausible (`implausible_new_weeks`).
+See docs/ingestion.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from ovni_assets.data.schema import LINEAGE_COLUMNS, SOURCE_TABLES, SourceTable, table_for_file_name
+from ovni_assets.data.schema import LINEAGE_COLUMNS, MAX_ID, SOURCE_TABLES, SourceTable, table_for_file_name
 from ovni_assets.warehouse import table_exists
 
 # Any date outside this window is treated as unparseable rather than as a real purchase date.
 EARLIEST_PLAUSIBLE_DATE = "2000-01-01"
+# A week the data does not hold yet must bring at least this share of the median weekly volume.
+MIN_NEW_WEEK_SHARE = 0.10
+# The median weekly volume is taken over the newest weeks of data only, so it follows growth.
+REFERENCE_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class RejectedFile(Exception):
 class IngestReport:
     ingested: list[tuple[LandedFile, int]] = field(default_factory=list)  # (file, rows)
     skipped_known: list[LandedFile] = field(default_factory=list)  # same bytes ingested before
+    unsettled: list[Path] = field(default_factory=list)  # modified within the settle time: left for later
 
     def rows_for(self, kind: str) -> int:
         return sum(rows for f, rows in self.ingested if f.table.kind == kind)
@@ -68,18 +83,60 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_landing(landing_dir: Path) -> list[LandedFile]:
-    """Every recognised file in the landing zone, oldest first (then by name)."""
+def is_settled(mtime_ns: int, settle_seconds: float, now: float | None = None) -> bool:
+    """Whether a file last modified at `mtime_ns` has held still for `settle_seconds` (every write moves
+    the modification time, so an old one means size and content held too). A settle time of 0 takes
+    every file, whatever its clock says."""
+    if settle_seconds <= 0:
+        return True
+    return (now if now is not None else time.time()) - mtime_ns / 1e9 >= settle_seconds
+
+
+def landing_paths(landing_dir: Path) -> list[Path]:
+    """Every landing file (`table_for_file_name`) in the landing zone, oldest first (then by name)."""
     if not landing_dir.exists():
         return []
-    files = []
+    found = []
     for path in landing_dir.iterdir():
-        table = table_for_file_name(path.name)
-        if table is None or not path.is_file():
+        if table_for_file_name(path.name) is not None and path.is_file():
+            found.append((path.stat().st_mtime_ns, path.name, path))
+    return [path for _, _, path in sorted(found)]
+
+
+def unsettled_paths(landing_dir: Path, settle_seconds: float) -> list[Path]:
+    """Landing files modified within the last `settle_seconds` (possibly still being written)."""
+    return [p for p in landing_paths(landing_dir) if not is_settled(p.stat().st_mtime_ns, settle_seconds)]
+
+
+def wait_until_settled(
+    landing_dir: Path,
+    settle_seconds: float,
+    max_wait_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Path]:
+    """Wait (at most `max_wait_seconds`) until every landing file has settled; the ones still moving."""
+    deadline = time.monotonic() + max_wait_seconds
+    while True:
+        moving = unsettled_paths(landing_dir, settle_seconds)
+        if not moving or time.monotonic() >= deadline:
+            return moving
+        sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+
+def scan_landing(landing_dir: Path, settle_seconds: float = 0.0) -> list[LandedFile]:
+    """Every settled landing file, oldest first (then by name). A file that changed while it was hashed
+    is left out (it is still being written)."""
+    files = []
+    for path in landing_paths(landing_dir):
+        before = path.stat()
+        if not is_settled(before.st_mtime_ns, settle_seconds):
             continue
-        files.append((path.stat().st_mtime_ns, path.name, path, table))
-    files.sort()
-    return [LandedFile(path, table, file_sha256(path), path.stat().st_size) for _, _, path, table in files]
+        sha256 = file_sha256(path)
+        after = path.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            continue
+        files.append(LandedFile(path, table_for_file_name(path.name), sha256, after.st_size))
+    return files
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -99,6 +156,52 @@ def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     if not table_exists(con, "ingested_files"):
         return set()
     return {row[0] for row in con.execute("SELECT file_hash FROM ingested_files").fetchall()}
+
+
+def ingested_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """{file name: batch id} of every ingested file."""
+    if not table_exists(con, "ingested_files"):
+        return {}
+    return dict(con.execute("SELECT file_name, batch_id FROM ingested_files").fetchall())
+
+
+def weekly_lines(con: duckdb.DuckDBPyConnection, relation: str) -> dict[date, int]:
+    """Transaction lines per ISO week (Monday) of a table with `purchase_date`."""
+    rows = con.execute(
+        f"SELECT date_trunc('week', purchase_date)::DATE, count(*) FROM {relation} GROUP BY ALL"
+    ).fetchall()
+    return dict(rows)
+
+
+def implausible_new_weeks(
+    known: dict[date, int], incoming: dict[date, int], min_share: float = MIN_NEW_WEEK_SHARE
+) -> str | None:
+    """Why `incoming` transaction lines per week would move the data forward implausibly, or None.
+
+    Every week from the one after the newest known week up to the newest incoming week is a week the file
+    adds to the data (the target week moves past it). Each must hold at least `min_share` of the median
+    weekly volume of the newest `REFERENCE_WEEKS` known weeks (of the incoming weeks when nothing is known
+    yet): a stray date weeks ahead leaves empty weeks before it, a handful of lines is no week. Lines in
+    weeks the data already holds (late or corrected rows) are never implausible.
+    """
+    if not incoming:
+        return None
+    reference = known or incoming
+    median = statistics.median(reference[w] for w in sorted(reference)[-REFERENCE_WEEKS:])
+    first_new = max(known) + timedelta(weeks=1) if known else min(incoming)
+    newest = max(incoming)
+    week = first_new
+    while week <= newest:
+        lines = incoming.get(week, 0)
+        if lines < min_share * median:
+            after = f" after the newest data week {max(known)}" if known else ""
+            return (
+                f"purchase_date runs to week {newest}{after}, but week {week} would hold {lines:,} line(s), "
+                f"{lines / median:.1%} of the median weekly volume ({median:,.0f} lines; at least "
+                f"{min_share:.0%} needed): a stray date or a partial export; fix the dates and land it again"
+            )
+        week += timedelta(weeks=1)
+    return None
 
 
 def _source_relation_sql(file: LandedFile) -> str:
@@ -149,6 +252,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str
             nulls = con.execute(f"SELECT count(*) FROM {stage_name}_src WHERE {quoted} IS NULL").fetchone()[0]
             if nulls:
                 raise RejectedFile(file, f"column {column.name} is empty in {nulls:,} row(s)")
+        _check_numbers(con, file, column, f"{stage_name}_src")
 
     casts = ", ".join(f'TRY_CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in table.columns)
     con.execute(
@@ -167,6 +271,42 @@ def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str
                 file, f"{out_of_range:,} purchase_date value(s) outside plausible range ({low} .. {high})"
             )
     return rows
+
+
+def _check_numbers(con: duckdb.DuckDBPyConnection, file: LandedFile, column, relation: str) -> None:
+    """Reject NaN and infinite numbers, fractional whole numbers (a cast would round them silently) and
+    ids outside [0, MAX_ID]: API clients read ids as JSON numbers, exact only up to 2**53 - 1."""
+    quoted = f'"{column.name}"'
+    as_double = f"TRY_CAST({quoted} AS DOUBLE)"
+    if column.sql_type == "DOUBLE":
+        problem, condition = "NaN or infinite", f"isnan({as_double}) OR isinf({as_double})"
+    elif column.sql_type == "BIGINT":
+        problem, condition = "fractional", f"{as_double} <> trunc({as_double})"
+    else:
+        return
+    checks = [(problem, condition)]
+    if column.identifier:
+        as_id = f"TRY_CAST({quoted} AS BIGINT)"
+        checks.append((f"negative or above {MAX_ID:,}", f"{as_id} < 0 OR {as_id} > {MAX_ID}"))
+    for problem, condition in checks:
+        bad = con.execute(
+            f"SELECT count(*), any_value({quoted}::VARCHAR) FROM {relation} WHERE {condition}"
+        ).fetchone()
+        if bad[0]:
+            raise RejectedFile(
+                file, f"column {column.name} has {bad[0]:,} {problem} value(s) (e.g. {bad[1]!r})"
+            )
+
+
+def same_name_problem(file: LandedFile, names: dict[str, str]) -> str | None:
+    """Why a file with new bytes under the name of an ingested batch is held back, or None."""
+    batch_id = names.get(file.name)
+    if batch_id is None:
+        return None
+    return (
+        f"a file named {file.name} was already ingested as batch {batch_id} with other bytes; a batch is "
+        f"never added twice: to replace it run `ovni retract {batch_id}`, then land the new file again"
+    )
 
 
 def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
@@ -208,25 +348,43 @@ def _append_staged(
 
 
 def ingest_landing(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, quarantine_dir: Path, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    quarantine_dir: Path,
+    now: datetime | None = None,
+    settle_seconds: float = 0.0,
 ) -> IngestReport:
-    """Ingest every new landed file, all or nothing. Raises RejectedFile after quarantining a bad one."""
+    """Ingest every new settled landed file, all or nothing. Raises RejectedFile after quarantining a bad
+    one."""
     ensure_raw_tables(con)
     seen = known_hashes(con)
+    names = ingested_names(con)
     report = IngestReport()
     new_files: list[LandedFile] = []
-    for file in scan_landing(landing_dir):
+    scanned = scan_landing(landing_dir, settle_seconds)
+    report.unsettled = [p for p in landing_paths(landing_dir) if p not in {f.path for f in scanned}]
+    for file in scanned:
         if file.sha256 in seen or file.sha256 in {f.sha256 for f in new_files}:
             report.skipped_known.append(file)
         else:
             new_files.append(file)
 
     staged: list[tuple[LandedFile, str, int]] = []
+    weeks = weekly_lines(con, "raw_transactions")
     try:
         for index, file in enumerate(new_files):
             stage_name = f"stage_{index}"
             try:
+                problem = same_name_problem(file, names)
+                if problem:
+                    raise RejectedFile(file, problem)
                 rows = stage_file(con, file, stage_name)
+                if file.table.kind == "transactions":
+                    incoming = weekly_lines(con, stage_name)
+                    problem = implausible_new_weeks(weeks, incoming)
+                    if problem:
+                        raise RejectedFile(file, problem)
+                    weeks = {w: weeks.get(w, 0) + incoming.get(w, 0) for w in weeks.keys() | incoming.keys()}
             except RejectedFile as rejected:
                 quarantine(file, rejected.reason, quarantine_dir)
                 raise

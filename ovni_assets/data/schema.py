@@ -10,6 +10,7 @@ class SourceColumn:
     name: str
     sql_type: str  # DuckDB type the column is cast to
     nullable: bool = False
+    identifier: bool = False  # an id: a whole number in [0, MAX_ID]
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,9 @@ TRANSACTIONS = SourceTable(
     landing_prefix="transacciones",
     raw_table="raw_transactions",
     columns=(
-        SourceColumn("customer_id", "BIGINT"),
-        SourceColumn("product_id", "BIGINT"),
-        SourceColumn("order_id", "BIGINT"),
+        SourceColumn("customer_id", "BIGINT", identifier=True),
+        SourceColumn("product_id", "BIGINT", identifier=True),
+        SourceColumn("order_id", "BIGINT", identifier=True),
         SourceColumn("purchase_date", "TIMESTAMP"),
         SourceColumn("items", "DOUBLE"),
     ),
@@ -42,9 +43,9 @@ CUSTOMERS = SourceTable(
     landing_prefix="clientes",
     raw_table="raw_customers",
     columns=(
-        SourceColumn("customer_id", "BIGINT"),
-        SourceColumn("region_id", "BIGINT", nullable=True),
-        SourceColumn("zone_id", "BIGINT", nullable=True),
+        SourceColumn("customer_id", "BIGINT", identifier=True),
+        SourceColumn("region_id", "BIGINT", identifier=True, nullable=True),
+        SourceColumn("zone_id", "BIGINT", identifier=True, nullable=True),
         SourceColumn("customer_type", "VARCHAR", nullable=True),
         SourceColumn("Y", "DOUBLE", nullable=True),
         SourceColumn("X", "DOUBLE", nullable=True),
@@ -58,7 +59,7 @@ PRODUCTS = SourceTable(
     landing_prefix="productos",
     raw_table="raw_products",
     columns=(
-        SourceColumn("product_id", "BIGINT"),
+        SourceColumn("product_id", "BIGINT", identifier=True),
         SourceColumn("brand", "VARCHAR", nullable=True),
         SourceColumn("category", "VARCHAR", nullable=True),
         SourceColumn("sub_category", "VARCHAR", nullable=True),
@@ -80,10 +81,21 @@ LINEAGE_COLUMNS = (
 )
 
 
+# Ids travel to API clients as JSON numbers; JavaScript reads integers exactly only up to 2**53 - 1.
+MAX_ID = 2**53 - 1
+
+LANDING_SUFFIXES = (".parquet", ".csv")
+
+
 def table_for_file_name(name: str) -> SourceTable | None:
-    """The source table a landed file belongs to, by its name prefix and suffix; None if not ours."""
+    """The source table a landed file belongs to, or None if the name is not a landing file.
+
+    The one definition of "is this a landing file?" (ingestion, landing sensor, `ovni up`): the name starts
+    with a table's prefix and ends in `.parquet`/`.csv`, both in any case; dot-files and names ending in
+    `.part`/`.tmp` (so `transacciones.csv.part`) are files still being written and never match.
+    """
     lowered = name.lower()
-    if not lowered.endswith((".parquet", ".csv")) or lowered.startswith("."):
+    if lowered.startswith(".") or not lowered.endswith(LANDING_SUFFIXES):
         return None
     for table in SOURCE_TABLES.values():
         if lowered.startswith(table.landing_prefix):

@@ -66,9 +66,22 @@ def client_for(settings: OvniSettings) -> MlflowClient:
 
 def ensure_experiment(settings: OvniSettings) -> str:
     """Id of experiment `ovni-purchase`, created with its artifacts under `$OVNI_HOME/mlartifacts`, marked
-    a classic-ML experiment and described."""
+    a classic-ML experiment and described.
+
+    MLflow stores artifact locations as absolute URIs. When the home was copied or moved, the locations
+    recorded in its own store (`mlflow.db`) still point into the old home: they are rebased onto this one,
+    so a run never writes into another home and registered models load from this one.
+    """
     client = client_for(settings)
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    here = settings.mlartifacts_dir.as_uri()
+    if (
+        experiment is not None
+        and experiment.artifact_location != here
+        and settings.mlflow_tracking_uri is None
+    ):
+        _rebase_artifact_locations(settings, experiment.artifact_location)
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
     if experiment is None:
         settings.mlartifacts_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(MlflowException):  # else created meanwhile by another process
@@ -78,6 +91,30 @@ def ensure_experiment(settings: OvniSettings) -> str:
         if experiment.tags.get(key) != value:
             client.set_experiment_tag(experiment.experiment_id, key, value)
     return experiment.experiment_id
+
+
+def _rebase_artifact_locations(settings: OvniSettings, old: str) -> None:
+    """Point every absolute artifact location of the home's SQLite store from `old` into this home."""
+    import sqlite3
+
+    here = settings.mlartifacts_dir.as_uri()
+    located = (  # where MLflow's SQL store records absolute artifact locations
+        ("experiments", "artifact_location"),
+        ("runs", "artifact_uri"),
+        ("logged_models", "artifact_location"),
+        ("model_versions", "source"),
+        ("model_versions", "storage_location"),
+    )
+    prefixes = [old, old.removeprefix("file://")] if old.startswith("file://") else [old]
+    news = [here, str(settings.mlartifacts_dir)]
+    with contextlib.closing(sqlite3.connect(settings.mlflow_db_path)) as db, db:
+        for table, column in located:
+            for prefix, new in zip(prefixes, news, strict=False):
+                db.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                    f"WHERE substr({column}, 1, ?) = ? AND substr({column}, ?, 1) IN ('', '/')",
+                    [new, len(prefix) + 1, len(prefix), prefix, len(prefix) + 1],
+                )
 
 
 def describe_version(client: MlflowClient, version: str, description: str) -> None:

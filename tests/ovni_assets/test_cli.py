@@ -22,7 +22,7 @@ def run_ovni(*args: str, home: Path, timeout: float = 600) -> subprocess.Complet
 def test_help_lists_every_command():
     result = subprocess.run([OVNI, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    for command in ("generate", "run", "backtest", "promote", "serve", "ui", "up", "sql"):
+    for command in ("generate", "run", "backtest", "retract", "promote", "serve", "ui", "up", "sql"):
         assert command in result.stdout
 
 

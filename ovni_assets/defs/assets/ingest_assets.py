@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from ovni_assets.data.ingestion import RejectedFile, ingest_landing
-from ovni_assets.data.schema import SOURCE_TABLES
+from ovni_assets.data.ingestion import RejectedFile, ingest_landing, wait_until_settled
+from ovni_assets.data.schema import SOURCE_TABLES, table_for_file_name
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.settings import get_settings
@@ -27,12 +27,26 @@ RAW_ASSET_KEYS = {kind: dg.AssetKey(table.raw_table) for kind, table in SOURCE_T
     retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
 )
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Validate every new landed file, quarantine a bad one (the run fails, no table changes), else
-    append them all in one transaction. Files ingested before (same bytes) are skipped."""
+    """Wait (bounded) for landing files still being written, validate every new settled one, quarantine a
+    bad one (the run fails, no table changes), else append them all in one transaction. Files ingested
+    before (same bytes) are skipped; files still moving after the wait are left for a later run."""
     settings = get_settings()
+    moving = wait_until_settled(
+        settings.landing_dir, settings.landing_settle_seconds, settings.landing_settle_max_wait_seconds
+    )
+    if moving:
+        context.log.warning(
+            f"Still being written after {settings.landing_settle_max_wait_seconds:.0f} s, left for a later "
+            "run: " + ", ".join(p.name for p in moving)
+        )
     with warehouse.get_connection() as con:
         try:
-            report = ingest_landing(con, settings.landing_dir, settings.quarantine_dir)
+            report = ingest_landing(
+                con,
+                settings.landing_dir,
+                settings.quarantine_dir,
+                settle_seconds=settings.landing_settle_seconds,
+            )
         except RejectedFile as rejected:
             raise dg.Failure(
                 description=f"{rejected} (moved to quarantine/{rejected.file.name}; no table changed)",
@@ -57,6 +71,9 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                     "files_added": dg.MetadataValue.json(report.files_for(kind)),
                     "files_already_ingested": dg.MetadataValue.int(
                         sum(1 for f in report.skipped_known if f.table.kind == kind)
+                    ),
+                    "files_still_being_written": dg.MetadataValue.json(
+                        [p.name for p in report.unsettled if table_for_file_name(p.name).kind == kind]
                     ),
                 },
                 data_version=dg.DataVersion(str(row_count(con, table))),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ovni_assets.data.ingestion import RejectedFile, ingest_landing, scan_landing
@@ -182,6 +184,72 @@ BAD_FILES = {
         "productos_empty.parquet",
         lambda p: PRODUCTS.head(0).to_parquet(p),
         "the file has no rows",
+    ),
+    "NaN units (csv)": (
+        "transacciones_nan.csv",
+        lambda p: (
+            TRANSACTIONS.astype({"items": str}).assign(items=["1", "nan", "3", "4"]).to_csv(p, index=False)
+        ),
+        "column items has 1 NaN or infinite value(s) (e.g. 'nan')",
+    ),
+    "NaN units (parquet)": (
+        "transacciones_nan.parquet",
+        lambda p: pq.write_table(
+            pa.Table.from_pandas(TRANSACTIONS).set_column(
+                4, "items", pa.array([1.0, float("nan"), 3.0, 4.0], pa.float64())
+            ),
+            p,
+        ),
+        "column items has 1 NaN or infinite value(s) (e.g. 'nan')",
+    ),
+    "infinite units": (
+        "transacciones_inf.csv",
+        lambda p: (
+            TRANSACTIONS.astype({"items": str}).assign(items=["1", "2", "inf", "-inf"]).to_csv(p, index=False)
+        ),
+        "column items has 2 NaN or infinite value(s)",
+    ),
+    "infinite product size": (
+        "productos_inf.csv",
+        lambda p: PRODUCTS.astype({"size": str}).assign(size=["0.5", "Infinity"]).to_csv(p, index=False),
+        "column size has 1 NaN or infinite value(s) (e.g. 'Infinity')",
+    ),
+    "fractional id": (
+        "transacciones_frac.csv",
+        lambda p: (
+            TRANSACTIONS.astype({"customer_id": str})
+            .assign(customer_id=["1", "1.5", "2", "2"])
+            .to_csv(p, index=False)
+        ),
+        "column customer_id has 1 fractional value(s) (e.g. '1.5')",
+    ),
+    "id past 2**53 - 1": (
+        "clientes_big.csv",
+        lambda p: CUSTOMERS.assign(customer_id=[1, 2**53 + 1]).to_csv(p, index=False),
+        "column customer_id has 1 negative or above 9,007,199,254,740,991 value(s) (e.g. '9007199254740993')",
+    ),
+    "negative id": (
+        "productos_negative.csv",
+        lambda p: PRODUCTS.assign(product_id=[10, -11]).to_csv(p, index=False),
+        "column product_id has 1 negative or above",
+    ),
+    "id outside 64 bits": (
+        "transacciones_huge.csv",
+        lambda p: (
+            TRANSACTIONS.astype({"order_id": str})
+            .assign(order_id=["100", "9" * 400, "200", "201"])
+            .to_csv(p, index=False)
+        ),
+        "column order_id has 1 value(s) that are not valid bigint values",
+    ),
+    "a stray date ten weeks ahead": (
+        "transacciones_stray.csv",
+        lambda p: TRANSACTIONS.assign(
+            order_id=TRANSACTIONS.order_id + 5000,
+            purchase_date=pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-09", "2024-03-18"]),
+        ).to_csv(p, index=False),
+        "purchase_date runs to week 2024-03-18 after the newest data week 2024-01-08, but week 2024-01-15 "
+        "would hold 0 line(s)",
     ),
     "truncated parquet": ("transacciones_cut.parquet", _write_truncated_parquet, "unreadable parquet file"),
     "garbage csv": (

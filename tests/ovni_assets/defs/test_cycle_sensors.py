@@ -3,6 +3,7 @@ landing zone and warehouse: each tick takes the plan's one step."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -206,3 +207,21 @@ def test_the_weekly_schedule_retrains_unless_within_the_cooldown(ovni_home):
         report(instance, "purchase_model", champion_version=version, model_version="2")
         skipped = retrain_schedule(dg.build_schedule_context(instance=instance))
         assert "not a training" in skipped.skip_message
+
+
+def test_a_file_still_being_written_waits_for_a_later_tick(ovni_home, monkeypatch):
+    monkeypatch.setenv("OVNI_LANDING_SETTLE_SECONDS", "60")
+    landing = ovni_home.landing_dir
+    with dg.instance_for_test() as instance:
+        growing = landing / "transacciones_w40.csv"
+        growing.write_text("customer_id,product_id\n1,")
+        (landing / "transacciones_w41.csv.part").write_text("customer_id\n")
+        (landing / ".transacciones_w42.csv").write_text("customer_id\n")
+        assert "no data yet" in tick(instance).skip_message
+
+        # Untouched for the settle time: the next tick takes it (never the partial or hidden names).
+        old = growing.stat().st_mtime_ns - 61 * 10**9
+        os.utime(growing, ns=(old, old))
+        request = tick(instance)
+        assert request.job_name == "ingest_job"
+        assert request.tags["ovni/step_reason"] == "new data (transacciones_w40.csv)"

@@ -1,0 +1,143 @@
+"""`ovni retract BATCH_ID`: take an ingested batch back out of the warehouse, losing nothing.
+
+The batch's raw rows and its `ingested_files` row leave in one transaction under the run lock; its file
+moves to `quarantine/retracted/` (or, when the file is no longer in the landing zone, the rows are written
+there as parquet) with a reason file. Then `ingest_job` rebuilds the clean tables, features and monitoring
+from what is left, and the weekly cycle republishes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ovni_assets.data.ingestion import file_sha256, landing_paths
+from ovni_assets.data.schema import SOURCE_TABLES
+from ovni_assets.warehouse import table_exists
+
+RETRACTED_FOLDER = "retracted"
+
+
+class UnknownBatch(Exception):
+    """The batch id is not in `ingested_files`."""
+
+
+@dataclass(frozen=True)
+class RetractedBatch:
+    batch_id: str
+    kind: str
+    file_name: str
+    rows: int
+    kept_at: Path  # where the batch's data now is
+
+
+def _unique_target(folder: Path, name: str) -> Path:
+    target = folder / name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{Path(name).stem}.{stamp}{Path(name).suffix}"
+    return target
+
+
+def _landed_copy(landing_dir: Path, file_name: str, file_hash: str) -> Path | None:
+    """The landing file holding the batch's bytes (its own name first, then any other name)."""
+    named = landing_dir / file_name
+    candidates = [named] + [p for p in landing_paths(landing_dir) if p != named]
+    return next((p for p in candidates if p.is_file() and file_sha256(p) == file_hash), None)
+
+
+def retract_batch(
+    con: duckdb.DuckDBPyConnection, batch_id: str, landing_dir: Path, quarantine_dir: Path
+) -> RetractedBatch:
+    """Remove batch `batch_id` from its raw table and `ingested_files` and keep its data in
+    `quarantine/retracted/`. The caller holds the run lock; clean tables and features are not rebuilt here.
+    """
+    found = (
+        con.execute(
+            "SELECT kind, file_name, file_hash, row_count FROM ingested_files WHERE batch_id = ?", [batch_id]
+        ).fetchall()
+        if table_exists(con, "ingested_files")
+        else []
+    )
+    if not found:
+        raise UnknownBatch(f"no ingested batch {batch_id!r} (batch ids are in the ingested_files table)")
+    kind, file_name, file_hash, rows = found[0]
+    table = SOURCE_TABLES[kind]
+    folder = quarantine_dir / RETRACTED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+
+    source = _landed_copy(landing_dir, file_name, file_hash)
+    if source is not None:
+        kept_at = _unique_target(folder, file_name)
+        shutil.move(str(source), kept_at)
+        how = f"moved here from {source}"
+    else:  # the landed file is gone: its rows are the only copy
+        kept_at = _unique_target(folder, f"{Path(file_name).stem}.parquet")
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        path = str(kept_at).replace("'", "''")
+        con.execute(
+            f"COPY (SELECT {columns} FROM {table.raw_table} WHERE batch_id = ? ORDER BY source_row) "
+            f"TO '{path}' (FORMAT parquet)",
+            [batch_id],
+        )
+        how = "written from the raw rows (the landed file was no longer in the landing zone)"
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {table.raw_table} WHERE batch_id = ?", [batch_id])
+        con.execute("DELETE FROM ingested_files WHERE batch_id = ?", [batch_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        if source is not None:
+            shutil.move(str(kept_at), source)
+        else:
+            kept_at.unlink(missing_ok=True)
+        raise
+    kept_at.with_name(kept_at.name + ".reason.txt").write_text(
+        f"file: {file_name}\nsha256: {file_hash}\nbatch_id: {batch_id}\nrows: {rows}\n"
+        f"retracted_at: {datetime.now(UTC).isoformat()}\n"
+        f"reason: retracted by `ovni retract {batch_id}`; {how}. To ingest it again, move it back to "
+        "the landing zone.\n"
+    )
+    return RetractedBatch(batch_id, kind, file_name, rows, kept_at)
+
+
+def retract_cli(batch_id: str) -> int:
+    """Retract the batch under the run lock, rebuild what depends on it (`ingest_job`), then run the
+    weekly cycle so the snapshot is republished. Exit code for the CLI."""
+    from ovni_assets.keys import TRIGGER_TAG
+    from ovni_assets.pipeline import RunFailed, execute_job, open_stores, run_weekly_cycle
+    from ovni_assets.settings import get_settings
+    from ovni_assets.warehouse import connect, run_lock
+
+    settings = get_settings().ensure_layout()
+    if not settings.warehouse_path.exists():
+        print(f"ovni retract: no warehouse at {settings.warehouse_path}", file=sys.stderr)
+        return 1
+    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
+        con = connect(settings.warehouse_path)
+        try:
+            retracted = retract_batch(con, batch_id, settings.landing_dir, settings.quarantine_dir)
+        except UnknownBatch as error:
+            print(f"ovni retract: {error}", file=sys.stderr)
+            return 1
+        finally:
+            con.close()
+    print(
+        f"ovni retract: batch {retracted.batch_id} ({retracted.kind}, {retracted.rows:,} rows of "
+        f"{retracted.file_name}) taken out; kept at {retracted.kept_at}"
+    )
+    try:
+        with open_stores(settings) as instance:
+            execute_job("ingest_job", instance, tags={TRIGGER_TAG: "retract"}, quiet=True)
+    except RunFailed as failed:
+        print(f"ovni retract: rebuilding after the retraction failed: {failed}", file=sys.stderr)
+        return 1
+    print("ovni retract: clean tables, features and monitoring rebuilt")
+    return run_weekly_cycle()

@@ -1,0 +1,272 @@
+"""Plausible-but-wrong input on a home that serves predictions: `ovni run` holds it back and what is served
+stays as it was; `ovni retract` takes a landed week back out and serves what was served before it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ovni_assets.data.schema import MAX_ID
+
+from .test_pipeline import land_all_but_the_last_week
+
+# Tables a retraction may leave changed: they record history (every batch, report and build ever made).
+HISTORY_TABLES = {
+    "predictions",
+    "prediction_batches",
+    "drift_reports",
+    "prediction_quality",
+    "model_versions",
+    "feature_build_state",
+    "feature_build_weeks",
+}
+
+
+def ovni(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5", **(env or {})}
+    environment.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ovni"), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def table_digests(path: Path, skip: set[str] = frozenset()) -> dict[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        digests = {}
+        for table in sorted(set(tables) - skip):
+            # Sums of floats differ in the last bits from one rebuild to the next: compare them rounded.
+            described = con.execute(f'SELECT column_name, column_type FROM (DESCRIBE "{table}")').fetchall()
+            columns = [
+                f'round("{name}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+                for name, kind in described
+            ]
+            frame = con.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY ALL').df()
+            digests[table] = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+        return digests
+    finally:
+        con.close()
+
+
+def champion(home: Path) -> str:
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT model_version FROM model_versions WHERE is_champion").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def served(home: Path) -> tuple:
+    """Target week, model version and every served prediction (not the batch id or creation time)."""
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        info = con.execute("SELECT target_week, model_version FROM snapshot_info").fetchall()[0]
+        rows = con.execute(
+            "SELECT week_start, customer_id, product_id, round(probability, 9), will_buy "
+            "FROM latest_predictions ORDER BY ALL"
+        ).fetchall()
+        return info, rows
+    finally:
+        con.close()
+
+
+def target_week_predictions(home: Path) -> pd.DataFrame:
+    """The served predictions of the snapshot's target week, with the week and model version."""
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT p.week_start, p.model_version, p.customer_id, p.product_id, p.probability, p.will_buy "
+            "FROM latest_predictions p JOIN snapshot_info s ON p.week_start = s.target_week ORDER BY ALL"
+        ).df()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def serving_home(small_landing, tmp_path_factory) -> tuple[Path, Path]:
+    """A home that has ingested all but the last week, trained a champion and published; the last week's
+    file beside it."""
+    root = tmp_path_factory.mktemp("guards")
+    home = root / "home"
+    (home / "landing").mkdir(parents=True)
+    last_week = root / "transacciones_last_week.parquet"
+    land_all_but_the_last_week(small_landing, home / "landing", last_week)
+    first = ovni(home, "run")
+    assert first.returncode == 0, first.stderr[-2000:]
+    return home, last_week
+
+
+def newest_date(home: Path) -> pd.Timestamp:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return pd.Timestamp(con.execute("SELECT max(purchase_date) FROM raw_transactions").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def sample_lines(home: Path, lines: int) -> pd.DataFrame:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            f"SELECT customer_id, product_id, order_id + 10000000 AS order_id, purchase_date, items "
+            f"FROM raw_transactions ORDER BY purchase_date DESC, order_id LIMIT {lines}"
+        ).df()
+    finally:
+        con.close()
+
+
+def write_stray_line(home: Path, path: Path) -> None:
+    """One line dated ten weeks after the newest data (inside any calendar window)."""
+    sample_lines(home, 1).assign(purchase_date=newest_date(home) + pd.Timedelta(weeks=10)).to_csv(
+        path, index=False
+    )
+
+
+def write_three_lines_next_week(home: Path, path: Path) -> None:
+    sample_lines(home, 3).assign(purchase_date=newest_date(home) + pd.Timedelta(days=2)).to_csv(
+        path, index=False
+    )
+
+
+def write_nan_units(home: Path, path: Path) -> None:
+    frame = sample_lines(home, 4).astype({"items": str})
+    frame.loc[1, "items"] = "nan"
+    frame.to_csv(path, index=False)
+
+
+def write_id_past_json_range(home: Path, path: Path) -> None:
+    frame = sample_lines(home, 4).astype({"customer_id": object})
+    frame.loc[0, "customer_id"] = MAX_ID + 2
+    frame.to_csv(path, index=False)
+
+
+def write_other_bytes_under_an_ingested_name(home: Path, path: Path) -> None:
+    sample_lines(home, 50).to_parquet(path)
+
+
+TRIGGERS = {
+    "a stray date ten weeks ahead": ("transacciones_stray.csv", write_stray_line, "would hold 0 line(s)"),
+    "three lines of next week": (
+        "transacciones_3_lines.csv",
+        write_three_lines_next_week,
+        "would hold 3 line(s)",
+    ),
+    "NaN units": ("transacciones_nan.csv", write_nan_units, "column items has 1 NaN or infinite value(s)"),
+    "an id JavaScript cannot represent": (
+        "transacciones_big_id.csv",
+        write_id_past_json_range,
+        "column customer_id has 1 negative or above 9,007,199,254,740,991",
+    ),
+    "other bytes under an ingested name": (
+        "transacciones.parquet",
+        write_other_bytes_under_an_ingested_name,
+        "with other bytes; a batch is never added twice: to replace it run `ovni retract transactions-",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(TRIGGERS))
+def test_wrong_input_is_held_back_and_what_is_served_stays(serving_home, case):
+    home, _ = serving_home
+    name, write, reason = TRIGGERS[case]
+    warehouse, snapshot, model = table_digests(home / "warehouse.duckdb"), served(home), champion(home)
+    landing = home / "landing" / name
+    if landing.exists():  # the ingested file is moved aside; the new one arrives under its name
+        shutil.move(landing, home / f"{name}.ingested")
+    write(home, landing)
+
+    result = ovni(home, "run")
+
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith(f"ovni run: rejected {name}: ")
+    assert reason in result.stderr
+    assert (home / "quarantine" / name).exists() and not landing.exists()
+    assert reason in (home / "quarantine" / f"{name}.reason.txt").read_text()
+    assert table_digests(home / "warehouse.duckdb") == warehouse
+    assert served(home) == snapshot and champion(home) == model
+    if (home / f"{name}.ingested").exists():
+        shutil.move(home / f"{name}.ingested", landing)
+    (home / "quarantine" / name).unlink()
+
+
+@pytest.mark.slow
+def test_a_file_still_being_written_is_left_for_a_later_run(serving_home):
+    home, last_week = serving_home
+    warehouse, snapshot = table_digests(home / "warehouse.duckdb"), served(home)
+    growing = home / "landing" / "transacciones_last_week.parquet"
+    shutil.copy(last_week, growing)  # just written: modified now
+
+    result = ovni(
+        home, "run", env={"OVNI_LANDING_SETTLE_SECONDS": "3600", "OVNI_LANDING_SETTLE_MAX_WAIT_SECONDS": "1"}
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert growing.exists() and not list((home / "quarantine").glob("transacciones_last_week*"))
+    assert table_digests(home / "warehouse.duckdb", skip=HISTORY_TABLES) == {
+        k: v for k, v in warehouse.items() if k not in HISTORY_TABLES
+    }
+    assert served(home) == snapshot
+    growing.unlink()
+
+
+@pytest.mark.slow
+def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving_home):
+    home, last_week = serving_home
+    warehouse, snapshot, model = (
+        table_digests(home / "warehouse.duckdb", HISTORY_TABLES),
+        served(home),
+        champion(home),
+    )
+    predicted_before = target_week_predictions(home)
+    shutil.copy(last_week, home / "landing" / "transacciones_last_week.parquet")
+    landed = ovni(home, "run")
+    assert landed.returncode == 0, landed.stderr[-2000:]
+    assert served(home)[0][0] > snapshot[0][0]  # the target week moved forward
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    batch_id = con.execute(
+        "SELECT batch_id FROM ingested_files WHERE file_name = 'transacciones_last_week.parquet'"
+    ).fetchall()[0][0]
+    con.close()
+
+    retracted = ovni(home, "retract", batch_id)
+
+    assert retracted.returncode == 0, retracted.stderr[-2000:]
+    assert f"batch {batch_id} (transactions" in retracted.stdout
+    assert (
+        home / "quarantine" / "retracted" / "transacciones_last_week.parquet"
+    ).read_bytes() == last_week.read_bytes()
+    assert not (home / "landing" / "transacciones_last_week.parquet").exists()
+    assert table_digests(home / "warehouse.duckdb", HISTORY_TABLES) == warehouse  # raw, clean and features
+    assert champion(home) == model
+    # The target week is predicted again from the same features by the same model: same pairs and decisions.
+    # Probabilities agree to 1e-2, not exactly (docs/ingestion.md, "ovni retract").
+    pd.testing.assert_frame_equal(
+        target_week_predictions(home), predicted_before, check_exact=False, atol=1e-2, rtol=0
+    )
+
+    unknown = ovni(home, "retract", batch_id)
+    assert unknown.returncode == 1
+    assert (
+        unknown.stderr.strip()
+        == f"ovni retract: no ingested batch {batch_id!r} (batch ids are in the ingested_files table)"
+    )
