@@ -105,6 +105,7 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
     The warehouse is read under the run lock: another process's run may be writing it.
     """
     from ovni_assets.data.ingestion import known_hashes, scan_landing
+    from ovni_assets.features.target_week import read_target_week
     from ovni_assets.model.registry import champion_version, client_for
     from ovni_assets.prediction.snapshot import published_batch_id
     from ovni_assets.warehouse import connect, run_lock, table_exists
@@ -118,7 +119,7 @@ def read_cycle_state(settings: OvniSettings, count_new_files: bool = False) -> C
             connect(settings.warehouse_path, read_only=True) as con,
         ):
             if table_exists(con, "pair_features"):
-                target_week = con.execute("SELECT max(target_week_start) FROM pair_features").fetchall()[0][0]
+                target_week = getattr(read_target_week(con), "target_week", None)
             if table_exists(con, "prediction_batches"):
                 rows = con.execute(
                     "SELECT week_start, model_version, batch_id FROM prediction_batches "
