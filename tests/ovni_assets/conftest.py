@@ -59,3 +59,16 @@ def small_warehouse(small_warehouse_template, tmp_path) -> Path:
 def sodai_warehouse(sodai_dir, tmp_path_factory) -> Path:
     """A warehouse with the real SodAI data ingested, cleaned and turned into features."""
     return build_warehouse(sodai_dir, tmp_path_factory.mktemp("sodai") / "warehouse.duckdb")
+
+
+def end_export_on(warehouse: Path, last_day: str) -> Path:
+    """Make `warehouse` look like an export that ran through `last_day`: later transactions removed,
+    weekly purchases and pair features rebuilt from what is left."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("DELETE FROM transactions WHERE CAST(purchase_date AS DATE) > ?", [last_day])
+        build_weekly_purchases(con)
+        build_pair_features(con)
+    finally:
+        con.close()
+    return warehouse
