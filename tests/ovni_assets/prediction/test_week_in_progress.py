@@ -7,10 +7,9 @@ from datetime import date
 import duckdb
 import numpy as np
 import pytest
-from conftest import end_export_on
 
 from ovni_assets.features.target_week import read_target_week
-from ovni_assets.model import training
+from ovni_assets.model import registry, training
 from ovni_assets.model.registry import Champion
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
@@ -21,8 +20,8 @@ FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}
 
 
 @pytest.fixture
-def mid_week(small_warehouse):
-    con = duckdb.connect(str(end_export_on(small_warehouse, str(WEDNESDAY))))
+def mid_week(mid_week_warehouse):
+    con = duckdb.connect(str(mid_week_warehouse))
     yield con
     con.close()
 
@@ -75,6 +74,8 @@ def test_the_week_in_progress_is_predicted_from_the_newest_complete_week(mid_wee
     assert np.mean(raw["probability"].to_numpy() < model_probability) > 0.9
     assert (raw["will_buy"] == (raw["probability"] >= champion.threshold)).all()
 
+    training.record_training_files(con, result.training.snapshot_id, "1")
+    con.execute(f"CREATE TABLE model_versions ({registry.MODEL_VERSIONS_COLUMNS})")
     info = snapshot.publish_snapshot(con, tmp_path / "serving.duckdb")
     assert info.in_progress and info.data_through == str(WEDNESDAY) and info.target_week == str(IN_PROGRESS)
     with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as served:
