@@ -10,9 +10,14 @@ for each server in turn, each server a separate process on a free local port:
   joblib on every request, then scores the pair's feature row;
 - `mlflow models serve` of the champion (`--env-manager local`), POST /invocations with the same row.
 
-Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10]`. Without a champion and a snapshot in
-DIR (default: a temporary folder), it builds them first with `ovni generate` + `ovni run` on small synthetic
-data. Prints requests/s, p50 and p99 per server and the ratios the targets are stated in.
+Then, in this process, the cost of pairs without history (the cold-start path of /predict): 1,000 such
+pairs scored as one batch (`ServingBundle.score_cold`) against the same pairs built one row at a time and
+concatenated (the path it replaced); medians of 5 repetitions, wall and CPU seconds. `--cold-start-only`
+runs just this part (no wrk needed).
+
+Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10] [--cold-start-only]`. Without a champion
+and a snapshot in DIR (default: a temporary folder), it builds them first with `ovni generate` + `ovni run`
+on small synthetic data. Prints requests/s, p50 and p99 per server and the ratios the targets are stated in.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -239,12 +245,82 @@ def mlflow_request(features_file: Path, pair: dict) -> dict:
     return {"dataframe_split": {"columns": list(row.columns), "data": data}}
 
 
+COLD_START_PAIRS = 1000
+COLD_START_REPEATS = 5
+
+
+@dataclass(frozen=True)
+class ColdStartTiming:
+    pairs: int
+    batch_wall: float  # median seconds, one batch
+    batch_cpu: float
+    one_by_one_wall: float  # median seconds, one row at a time then concatenated
+    one_by_one_cpu: float
+
+
+def _median_seconds(work, repeats: int) -> tuple[float, float]:
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def cold_start_timing(home: Path, pairs: int = COLD_START_PAIRS, repeats: int = COLD_START_REPEATS):
+    """Seconds to score `pairs` pairs without a candidate row: as /predict does, and one row at a time."""
+    import pandas as pd
+
+    from ovni_assets.settings import OvniSettings
+    from ovni_serving.champion import ChampionRegistry
+    from ovni_serving.model_store import build_bundle
+    from ovni_serving.scoring import probabilities
+    from ovni_serving.snapshot import load_snapshot
+
+    settings = OvniSettings(home=home)
+    registry = ChampionRegistry(settings)
+    champion = registry.load(registry.champion_version())
+    bundle = build_bundle(champion, load_snapshot(settings.serving_path))
+    candidates = bundle.snapshot.pair_row
+    cold = [
+        (c, p)
+        for c in bundle.snapshot.customers
+        for p in bundle.snapshot.products
+        if (c, p) not in candidates
+    ][:pairs]
+    batch = _median_seconds(lambda: bundle.score_cold(cold), repeats)
+    one_by_one = _median_seconds(
+        lambda: probabilities(
+            champion, pd.concat([bundle.cold_start.row(c, p) for c, p in cold], ignore_index=True)
+        ),
+        repeats,
+    )
+    return ColdStartTiming(len(cold), *batch, *one_by_one)
+
+
+def report_cold_start(timing: ColdStartTiming) -> None:
+    print(
+        f"cold start, {timing.pairs} pairs without history (median of {COLD_START_REPEATS}): one batch "
+        f"{timing.batch_wall:.3f} s wall / {timing.batch_cpu:.3f} s CPU; one row at a time "
+        f"{timing.one_by_one_wall:.3f} s wall / {timing.one_by_one_cpu:.3f} s CPU "
+        f"({timing.one_by_one_wall / timing.batch_wall:.0f}x)"
+    )
+    print(
+        f"{'cold-start batch wall':<34} {timing.batch_wall:>8.3f} s  "
+        f"(target < 1 s: {'met' if timing.batch_wall < 1 else 'NOT met'})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--home", type=Path, help="OVNI_HOME with a champion and a snapshot (built if missing)"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per server")
+    parser.add_argument(
+        "--cold-start-only", action="store_true", help="only time the scoring of pairs without history"
+    )
     parser.add_argument("--serve", choices=["noop", "reload"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -253,7 +329,7 @@ def main() -> int:
     if args.serve:
         serve_child(args.serve, args.port, args.model_dir, args.features_file)
         return 0
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.cold_start_only:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 1
 
@@ -262,6 +338,9 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": os.environ.get("OVNI_HPO_SECONDS", "10")}
     ensure_pipeline_output(home, env)
+    if args.cold_start_only:
+        report_cold_start(cold_start_timing(home))
+        return 0
     pair, customer_id, model_dir, features_file, version = benchmark_inputs(home, work_dir)
     print(f"champion version {version}; pair {pair}; customer {customer_id}", flush=True)
     predict_body = {"pairs": [pair]}
@@ -308,6 +387,7 @@ def main() -> int:
         )
 
     report(results, seconds)
+    report_cold_start(cold_start_timing(home))
     shutil.rmtree(work_dir, ignore_errors=True)  # kept only when a step failed (server logs are there)
     return 0
 

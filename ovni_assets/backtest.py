@@ -8,6 +8,16 @@ first week always trains) a challenger is trained and, as in the pipeline, adopt
 champion / challenger gate of `ovni_assets.model.promotion` (same code, the previous model as champion).
 F1 counts every real purchase of T. Next to it: the rule "bought in ≥ 3 of the last 8 weeks".
 
+An export that ends mid-week (`read_target_week` says the newest week is in progress) makes that week the
+newest target week: predicted as the pipeline predicts it (features of the week before, the pairs bought
+so far certain, the others P(buy in the days to come) against the threshold) and scored against the
+purchases landed so far; it is printed, marked, and left out of the means. With `--through-weekday D`
+every target week is also replayed as if the export had ended on weekday D of it (0 = Monday): `partial_f1`
+with the expected-volume threshold, `partial_plain_f1` without it (pairs bought so far certain in both).
+Every week also gets `holiday_f1`: its F1 with the threshold compared with P(buy) scaled to the week's
+expected volume (`expected_volume` below 1 in a week with public holidays); `model_f1` is what the product
+does for a week not started yet (no scaling).
+
 Target weeks that turn out to be supply outages (`outage_weeks`, known only once the week has landed)
 are replayed and printed like any other week; the means are given with and without them.
 
@@ -23,14 +33,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from ovni_assets.features.target_week import day_volumes, in_progress_probability, read_target_week
 from ovni_assets.model.promotion import decide_promotion
 from ovni_assets.model.registry import Champion
 from ovni_assets.model.training import (
     ONE_WEEK,
     TrainingResult,
     actual_purchases,
+    f1_from_counts,
     json_weekly_f1,
     load_rows,
     outage_weeks,
@@ -54,15 +67,19 @@ class BacktestResult:
 
     @property
     def mean_model_f1(self) -> float:
-        return float(self.weeks["model_f1"].mean())
+        return float(self.complete_weeks()["model_f1"].mean())
 
     @property
     def mean_rule_f1(self) -> float:
-        return float(self.weeks["rule_f1"].mean())
+        return float(self.complete_weeks()["rule_f1"].mean())
 
     def normal_weeks(self) -> pd.DataFrame:
-        """The target weeks that were not supply outages."""
-        return self.weeks[~self.weeks["outage"]]
+        """The complete target weeks that were not supply outages."""
+        return self.complete_weeks()[~self.complete_weeks()["outage"]]
+
+    def complete_weeks(self) -> pd.DataFrame:
+        """The target weeks whose purchases have all landed (not the week in progress)."""
+        return self.weeks[~self.weeks["in_progress"]]
 
 
 def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
@@ -120,6 +137,62 @@ def target_weeks(con: duckdb.DuckDBPyConnection, weeks: int, until: date | None 
     return targets
 
 
+def bought_by(con: duckdb.DuckDBPyConnection, week: date, through: date) -> set[tuple[int, int]]:
+    """Pairs of `week` first bought on or before `through`."""
+    rows = con.execute(
+        "SELECT customer_id, product_id FROM weekly_purchases WHERE week_start = ? "
+        "AND CAST(first_purchase_date AS DATE) <= ?",
+        [week, through],
+    ).fetchall()
+    return {(int(c), int(p)) for c, p in rows}
+
+
+def decided_f1(
+    keys: pd.DataFrame,
+    labels: np.ndarray,
+    probability: np.ndarray,
+    threshold: float,
+    actual: int,
+    known: set[tuple[int, int]] = frozenset(),
+) -> float:
+    """F1 over all `actual` purchases when the pairs in `known` are predicted bought (candidates or not)
+    and every other candidate by `probability` >= `threshold`."""
+    is_known = np.fromiter(
+        ((c, p) in known for c, p in zip(keys["customer_id"], keys["product_id"], strict=True)),
+        dtype=bool,
+        count=len(keys),
+    )
+    decided = is_known | (probability >= threshold)
+    outside = len(known) - int(is_known.sum())  # bought so far, not candidates: certain, and right
+    tp = int((decided & labels).sum()) + outside
+    predicted = int(decided.sum()) + outside
+    return f1_from_counts(tp, predicted, actual)
+
+
+def in_progress_scores(
+    con: duckdb.DuckDBPyConnection,
+    target: date,
+    through: date,
+    frame: pd.DataFrame,
+    probability: np.ndarray,
+    threshold: float,
+    actual: int,
+) -> dict[str, float]:
+    """F1 of target week `target` predicted as if the export ended on `through`, with and without the
+    expected-volume threshold."""
+    known = bought_by(con, target, through)
+    volumes = day_volumes(con, target)
+    known_volume = volumes.between(target, through)
+    remaining_volume = volumes.between(through + timedelta(days=1), target + timedelta(days=6))
+    keys, labels = frame[["customer_id", "product_id"]], frame["label"].to_numpy(dtype=bool)
+    scaled = in_progress_probability(probability, known_volume, remaining_volume)
+    return {
+        "partial_f1": decided_f1(keys, labels, scaled, threshold, actual, known),
+        "partial_plain_f1": decided_f1(keys, labels, probability, threshold, actual, known),
+        "known_volume": known_volume,
+    }
+
+
 def as_champion(model: TrainingResult, name: str) -> Champion:
     """An in-memory model in the shape the promotion gate reads from the registry (same tags)."""
     return Champion(
@@ -143,14 +216,17 @@ def run_backtest(
     gate: bool = True,
     max_trials: int | None = None,
     progress=None,
+    through_weekday: int | None = None,
 ) -> BacktestResult:
     """F1 of the model and of the 3-of-8 rule for each of the `weeks` target weeks ending at `until`.
 
     With `gate` a retrained challenger replaces the current model only if it wins `decide_promotion`;
-    without it every new model is adopted.
+    without it every new model is adopted. With `through_weekday` each week is also scored as if the
+    export had ended on that weekday of it (module docstring).
     """
     started = time.monotonic()
     outages = set(outage_weeks(con))
+    newest = read_target_week(con)
     rows, champion, champion_name, trainings = [], None, "", 0
     for index, target in enumerate(target_weeks(con, weeks, until)):
         feature_week = target - ONE_WEEK
@@ -175,7 +251,37 @@ def run_backtest(
                 note = f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"
         frame = load_rows(con, [feature_week]).frame
         actual = actual_purchases(con, [feature_week])
-        scored = validate(champion.pipeline, frame, actual, threshold=champion.validation.threshold)
+        threshold = champion.validation.threshold
+        scored = validate(champion.pipeline, frame, actual, threshold=threshold)
+        probability = scored.scores["probability"].to_numpy()
+        volumes = day_volumes(con, target)
+        expected_volume = volumes.between(target, target + timedelta(days=6))
+        labels = frame["label"].to_numpy(dtype=bool)
+        keys = frame[["customer_id", "product_id"]]
+        extra = {
+            "in_progress": False,
+            "expected_volume": expected_volume,
+            "holiday_f1": decided_f1(
+                keys, labels, probability * expected_volume, threshold, actual[feature_week]
+            ),
+        }
+        if newest.in_progress and target == newest.target_week:
+            week_so_far = in_progress_scores(
+                con, target, newest.data_through, frame, probability, threshold, actual[feature_week]
+            )
+            extra.update(in_progress=True, data_through=newest.data_through)
+        elif through_weekday is not None:
+            extra.update(
+                in_progress_scores(
+                    con,
+                    target,
+                    target + timedelta(days=through_weekday),
+                    frame,
+                    probability,
+                    threshold,
+                    actual[feature_week],
+                )
+            )
         rule = weekly_metrics(
             weekly_counts(
                 frame["week_start"],
@@ -185,10 +291,13 @@ def run_backtest(
             )
         )
         week = scored.weekly.iloc[0] if len(scored.weekly) else None
+        model_f1 = float(week["f1"]) if week is not None else 0.0
+        if extra["in_progress"]:
+            model_f1 = week_so_far["partial_f1"]  # as the pipeline predicts it, against purchases so far
         rows.append(
             {
                 "target_week": target,
-                "model_f1": float(week["f1"]) if week is not None else 0.0,
+                "model_f1": model_f1,
                 "precision": float(week["precision"]) if week is not None else 0.0,
                 "recall": float(week["recall"]) if week is not None else 0.0,
                 "rule_f1": float(rule["f1"].iloc[0]) if len(rule) else 0.0,
@@ -198,6 +307,7 @@ def run_backtest(
                 "note": note,
                 "outage": target in outages,
                 "train_rows": len(champion.training.frame),
+                **extra,
             }
         )
         if progress is not None:
@@ -208,10 +318,22 @@ def run_backtest(
 def format_row(row: dict) -> str:
     diff = row["model_f1"] - row["rule_f1"]
     outage = "  (supply outage)" if row["outage"] else ""
+    if row["in_progress"]:
+        outage += f"  (in progress, data through {row['data_through']}: scored on the purchases so far)"
+    partial = (
+        f"  partial {row['partial_f1']:.4f} (plain {row['partial_plain_f1']:.4f})"
+        if "partial_f1" in row and not row["in_progress"]
+        else ""
+    )
+    holiday = (
+        f"  volume {row['expected_volume']:.2f}: {row['holiday_f1']:.4f}"
+        if row["expected_volume"] < 0.999
+        else ""
+    )
     return (
         f"{row['target_week']}  {row['model_f1']:.4f}  {row['rule_f1']:.4f}     {diff:+.4f}  "
         f"{row['precision']:.3f}  {row['recall']:.3f}  {row['threshold']:.3f}  {row['model']:<5} "
-        f"{row['note']}{outage}"
+        f"{row['note']}{outage}{partial}{holiday}"
     )
 
 
@@ -220,7 +342,12 @@ def format_mean(label: str, frame: pd.DataFrame) -> str:
     return f"{label:<12} {model:.4f}  {rule:.4f}     {model - rule:+.4f}   ({len(frame)} weeks)"
 
 
-def run_backtest_cli(weeks: int, until: date | None = None, retrain_every: int = RETRAIN_EVERY_WEEKS) -> int:
+def run_backtest_cli(
+    weeks: int,
+    until: date | None = None,
+    retrain_every: int = RETRAIN_EVERY_WEEKS,
+    through_weekday: int | None = None,
+) -> int:
     """Print F1 per target week next to the 3-of-8 rule, plus the means. Exit code for the CLI."""
     settings = get_settings()
     try:
@@ -246,8 +373,21 @@ def run_backtest_cli(weeks: int, until: date | None = None, retrain_every: int =
         until=until,
         max_trials=settings.hpo_max_trials,
         progress=lambda row: print(format_row(row), flush=True),
+        through_weekday=through_weekday,
     )
-    print(format_mean("mean", result.weeks) + f"  {result.seconds:.0f} s")
-    if result.weeks["outage"].any():
+    complete = result.complete_weeks()
+    print(format_mean("mean", complete) + f"  {result.seconds:.0f} s")
+    if complete["outage"].any():
         print(format_mean("no outages", result.normal_weeks()))
+    holiday = complete[complete["expected_volume"] < 0.999]
+    if len(holiday):
+        print(
+            f"holiday weeks ({len(holiday)}): {holiday['model_f1'].mean():.4f} as served, "
+            f"{holiday['holiday_f1'].mean():.4f} with the expected-volume threshold"
+        )
+    if through_weekday is not None:
+        print(
+            f"through weekday {through_weekday}: {complete['partial_f1'].mean():.4f} with the "
+            f"expected-volume threshold, {complete['partial_plain_f1'].mean():.4f} without"
+        )
     return 0

@@ -42,7 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from ovni_assets.backtest import run_backtest_cli
 
-    return run_backtest_cli(weeks=args.weeks, until=args.until)
+    return run_backtest_cli(weeks=args.weeks, until=args.until, through_weekday=args.through_weekday)
 
 
 def _cmd_retract(args: argparse.Namespace) -> int:
@@ -138,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="WEEK",
         help="Newest target week to replay (any day of it, YYYY-MM-DD; default: the newest landed week).",
+    )
+    backtest.add_argument(
+        "--through-weekday",
+        type=int,
+        choices=range(6),
+        default=None,
+        metavar="D",
+        help="Also score every target week as if the export had ended on weekday D of it (0 = Monday).",
     )
 
     retract = add(

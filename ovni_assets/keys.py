@@ -18,6 +18,7 @@ BUILT_FROM_RAW = (FEATURES_ASSET, DRIFT_ASSET, QUALITY_ASSET)
 # Materialization metadata keys.
 NEWEST_FEATURE_WEEK = "newest_feature_week"  # pair_features: the newest feature week (ISO date text)
 TARGET_WEEK = "target_week"  # pair_features and predictions: the week predicted (ISO date text)
+DATA_THROUGH = "data_through"  # pair_features and predictions: the newest day with data (ISO date text)
 CHAMPION_VERSION = "champion_version"  # purchase_model (materialization or `ovni promote` observation)
 MODEL_VERSION = "model_version"  # purchase_model: the version trained; predictions: the version scoring
 BATCH_ID = "batch_id"  # predictions and serving_snapshot

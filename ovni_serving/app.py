@@ -11,9 +11,11 @@ from fastapi import FastAPI
 
 from ovni_assets.settings import OvniSettings, get_settings
 from ovni_serving.errors import install_error_handlers
+from ovni_serving.limits import BodyLimitMiddleware
 from ovni_serving.metrics import Metrics, MetricsMiddleware
 from ovni_serving.model_store import ModelStore
 from ovni_serving.routes import ALL
+from ovni_serving.schemas import MAX_BODY_BYTES
 
 logger = logging.getLogger("ovni_serving")
 
@@ -76,6 +78,7 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
     app.state.store = store
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in ALL:
         app.include_router(router)

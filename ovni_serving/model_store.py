@@ -19,8 +19,8 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from ovni_assets.features.target_week import in_progress_probability
 from ovni_assets.settings import OvniSettings
 from ovni_serving.champion import ChampionModel, ChampionRegistry, RegistryError
 from ovni_serving.reasons import FEATURES_READ, Lang, reasons
@@ -60,8 +60,12 @@ class ServingBundle:
 
     def score_cold(self, pairs: list[tuple[int, int]]) -> list[float]:
         """Score pairs without a candidate row from cold-start features, in one batch; cache the results."""
-        frame = pd.concat([self.cold_start.row(c, p) for c, p in pairs], ignore_index=True)
-        scores = [float(p) for p in probabilities(self.champion, frame)]
+        frame = self.cold_start.rows(pairs)
+        bought = np.fromiter((pair in self.snapshot.bought_so_far for pair in pairs), bool, len(pairs))
+        scores = [
+            float(p)
+            for p in target_week_probability(self.snapshot, probabilities(self.champion, frame), bought)
+        ]
         if len(self.cold_cache) + len(pairs) <= COLD_CACHE_LIMIT:
             self.cold_cache.update(zip(pairs, scores, strict=True))
         return scores
@@ -107,10 +111,21 @@ class ServingBundle:
         return items
 
 
+def target_week_probability(snapshot: Snapshot, probability: np.ndarray, bought: np.ndarray) -> np.ndarray:
+    """As the prediction batch: while the target week is in progress, 1 for the pairs bought so far and
+    P(buy in the days to come) for the others; the model's probability otherwise."""
+    if not snapshot.in_progress:
+        return probability
+    remaining = in_progress_probability(probability, snapshot.known_volume, snapshot.remaining_volume)
+    return np.where(bought, 1.0, remaining)
+
+
 def build_bundle(champion: ChampionModel, snapshot: Snapshot) -> ServingBundle:
     """Score every candidate row of the snapshot with the champion (the slow part, done once per swap)."""
     frame = model_frame(snapshot, champion)
-    probability = probabilities(champion, frame)
+    keys = zip(snapshot.features["customer_id"], snapshot.features["product_id"], strict=True)
+    bought = np.fromiter(((int(c), int(p)) in snapshot.bought_so_far for c, p in keys), bool, len(frame))
+    probability = target_week_probability(snapshot, probabilities(champion, frame), bought)
     customers = snapshot.features["customer_id"].to_numpy()
     order = np.lexsort((snapshot.features["product_id"].to_numpy(), -probability, customers))
     ranked_customers = customers[order]

@@ -12,6 +12,7 @@ MAX_FEATURE_ROWS = 1000
 MAX_K = 100
 MAX_PAGE = 1000
 ID_MAX = 2**63 - 1
+MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest request: MAX_FEATURE_ROWS rows of every model feature
 
 EntityId = Annotated[int, Field(ge=0, le=ID_MAX)]
 Scalar = float | int | str | bool | None
@@ -30,6 +31,14 @@ class ReadyOut(BaseModel):
     status: Literal["ready", "loading"]
     model_version: str | None = Field(description="Champion version being served.")
     week_start: date | None = Field(description="Target week of the served snapshot (Monday).")
+    data_through: date | None = Field(
+        default=None, description="Newest day with data in the snapshot (the export runs through it)."
+    )
+    week_in_progress: bool | None = Field(
+        default=None,
+        description="True when the target week is the newest landed week, known up to data_through: the "
+        "pairs bought so far are certain, the others are predicted for the days to come.",
+    )
     snapshot_created_at: str | None
     errors: dict[str, str] = Field(
         description="Last load error per part (registry, snapshot, bundle); the old bundle keeps serving."
@@ -42,6 +51,8 @@ class ReadyOut(BaseModel):
                     "status": "ready",
                     "model_version": "3",
                     "week_start": "2024-10-07",
+                    "data_through": "2024-10-06",
+                    "week_in_progress": False,
                     "snapshot_created_at": "2024-10-06T22:00:00",
                     "errors": {},
                 }

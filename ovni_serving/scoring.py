@@ -31,6 +31,7 @@ import pandas as pd
 from ovni_serving.champion import ChampionModel, FeatureSpec
 from ovni_serving.snapshot import Snapshot
 
+FLOAT64_MAX = float(np.finfo(np.float64).max)
 RECENCY_PATTERN = re.compile(r"(since|recency|ago)", re.IGNORECASE)
 
 
@@ -148,8 +149,17 @@ class ColdStart:
             product_table=snapshot.products,
         )
 
+    def rows(self, pairs: list[tuple[int, int]]) -> pd.DataFrame:
+        """The model input of every pair, one row each, built as one frame (one type conversion)."""
+        records = [self._values(customer_id, product_id) for customer_id, product_id in pairs]
+        frame = pd.DataFrame.from_records(records, columns=[spec.name for spec in self.specs])
+        return model_input(frame, self.specs)
+
     def row(self, customer_id: int, product_id: int) -> pd.DataFrame:
         """A one-row model input for the pair."""
+        return self.rows([(customer_id, product_id)])
+
+    def _values(self, customer_id: int, product_id: int) -> dict[str, Any]:
         values: dict[str, Any] = dict(self.pair_defaults)
         values.update(
             self._entity_values(customer_id, self.customer_columns, self.customer_values, self.customer_table)
@@ -161,8 +171,7 @@ class ColdStart:
             known = self.type_product_values[key].get((values.get(key), product_id))
             if known is not None:
                 values[column] = known[column]
-        frame = pd.DataFrame([{spec.name: values.get(spec.name) for spec in self.specs}])
-        return model_input(frame, self.specs)
+        return {spec.name: values.get(spec.name) for spec in self.specs}
 
     def _entity_values(
         self, entity_id: int, columns: tuple[str, ...], candidates: dict, table: dict[int, dict[str, Any]]
@@ -234,8 +243,14 @@ def _check_value(index: int, spec: FeatureSpec, value: Any) -> None:
     if spec.numeric:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise FeatureMismatch(f"{where}: expected a number ({spec.kind}), got {value!r}")
-        if not math.isfinite(value):
-            raise FeatureMismatch(f"{where}: expected a finite number (use null for a missing value)")
+        try:
+            finite = math.isfinite(value) and abs(value) <= FLOAT64_MAX
+        except OverflowError:  # an integer with more digits than a float64 holds
+            finite = False
+        if not finite:
+            raise FeatureMismatch(
+                f"{where}: expected a finite number a float64 can hold (use null for a missing value)"
+            )
         if spec.kind in {"long", "integer"} and float(value) != int(value):
             raise FeatureMismatch(f"{where}: expected a whole number, got {value!r}")
     elif spec.kind == "boolean":

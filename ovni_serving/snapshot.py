@@ -85,6 +85,11 @@ class Snapshot:
     model_versions: list[dict[str, Any]] = field(default_factory=list)
     drift_reports: list[dict[str, Any]] = field(default_factory=list)
     prediction_quality: list[dict[str, Any]] = field(default_factory=list)
+    data_through: date | None = None  # newest day with data (None: a snapshot that does not say)
+    in_progress: bool = False  # the target week is known up to data_through
+    known_volume: float = 0.0  # share of a normal week's purchases in the target week's known days
+    remaining_volume: float = 1.0  # ... in its days still to come
+    bought_so_far: frozenset[tuple[int, int]] = frozenset()  # pairs bought in the known days
 
 
 def _table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -126,6 +131,11 @@ def load_snapshot(path: Path) -> Snapshot:
             name: _frame(con, f'SELECT * FROM "{name}"') if name in tables else pd.DataFrame()
             for name in OPTIONAL_TABLES
         }
+        bought = (
+            con.execute("SELECT customer_id, product_id FROM target_week_purchases").fetchall()
+            if "target_week_purchases" in tables
+            else []
+        )
     except duckdb.Error as error:
         raise SnapshotError(f"cannot read {path}: {error}") from error
     finally:
@@ -155,4 +165,13 @@ def load_snapshot(path: Path) -> Snapshot:
         model_versions=records(optional["model_versions"]),
         drift_reports=records(optional["drift_reports"]),
         prediction_quality=records(optional["prediction_quality"]),
+        data_through=None if pd.isna(row.get("data_through")) else pd.Timestamp(row["data_through"]).date(),
+        in_progress=bool(row.get("in_progress", False)),
+        known_volume=_number(row.get("known_volume"), 0.0),
+        remaining_volume=_number(row.get("remaining_volume"), 1.0),
+        bought_so_far=frozenset((int(c), int(p)) for c, p in bought),
     )
+
+
+def _number(value: Any, default: float) -> float:
+    return default if value is None or pd.isna(value) else float(value)

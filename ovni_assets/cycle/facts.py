@@ -23,6 +23,7 @@ from ovni_assets.cycle.plan import CycleFacts, LatestBatch
 from ovni_assets.keys import (
     BATCH_ID,
     BUILT_FROM_RAW,
+    DATA_THROUGH,
     DRIFT_ASSET,
     FEATURES_ASSET,
     MODEL_ASSET,
@@ -154,7 +155,10 @@ def read_cycle_facts(
     latest_batch = None
     if batch.get(BATCH_ID):
         latest_batch = LatestBatch(
-            str(batch[BATCH_ID]), _iso_date(batch.get(TARGET_WEEK)), str(batch.get(MODEL_VERSION) or "")
+            str(batch[BATCH_ID]),
+            _iso_date(batch.get(TARGET_WEEK)),
+            str(batch.get(MODEL_VERSION) or ""),
+            _iso_date(batch.get(DATA_THROUGH)),
         )
 
     published = published_model_versions(settings.serving_path)
@@ -171,6 +175,7 @@ def read_cycle_facts(
         raw_event=max(raw) if raw else None,
         built_event=None if any(r is None for r in built) else min(r.storage_id for r in built),
         target_week=target_week,
+        data_through=_iso_date(features.get(DATA_THROUGH)),
         latest_batch=latest_batch,
         published_batch_id=published_batch_id(settings.serving_path),
         unpublished_versions=unpublished,

@@ -64,6 +64,7 @@ class LatestBatch:
     batch_id: str
     target_week: date
     model_version: str
+    data_through: date | None = None  # the newest day with data when it was scored
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class CycleFacts:
     raw_event: int | None = None  # newest raw_* materialization
     built_event: int | None = None  # oldest of the newest pair_features / drift_report / prediction_quality
     target_week: date | None = None
+    data_through: date | None = None  # the newest day with data (a week in progress is known up to it)
     latest_batch: LatestBatch | None = None
     published_batch_id: str | None = None  # the batch serving.duckdb holds (None: none or unreadable)
     unpublished_versions: tuple[str, ...] = ()  # complete registered versions the snapshot does not list
@@ -134,6 +136,8 @@ def prediction_reason(facts: CycleFacts) -> str | None:
         return f"new target week {facts.target_week}"
     if batch.model_version != facts.champion_version:
         return f"new champion v{facts.champion_version} (batch was v{batch.model_version})"
+    if facts.data_through is not None and batch.data_through != facts.data_through:
+        return f"new days of week {facts.target_week} landed (data through {facts.data_through})"
     return None
 
 
@@ -180,7 +184,11 @@ def plan_next_step(facts: CycleFacts, policy: RetrainPolicy | None = None) -> St
         )
     reason = prediction_reason(facts)
     if reason is not None:
-        return Step(StepKind.PREDICT, reason, f"predict:{facts.target_week}:v{facts.champion_version}")
+        return Step(
+            StepKind.PREDICT,
+            reason,
+            f"predict:{facts.target_week}:{facts.data_through}:v{facts.champion_version}",
+        )
     reason = republish_reason(facts)
     if reason is not None:
         batch = facts.latest_batch.batch_id if facts.latest_batch else ""

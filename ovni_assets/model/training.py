@@ -34,6 +34,7 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 from ovni_assets.features.pair_features import CATEGORICAL_FEATURES, FEATURE_COLUMNS, NUMERIC_FEATURES
+from ovni_assets.features.target_week import read_target_week
 from ovni_assets.warehouse import read_frame
 
 VALIDATION_WEEKS = 4
@@ -139,7 +140,11 @@ def outage_weeks(con: duckdb.DuckDBPyConnection, ratio: float = OUTAGE_RATIO) ->
 
 def labelled_weeks(con: duckdb.DuckDBPyConnection, until: date | None = None) -> list[date]:
     """Feature weeks with a known label and a normal target week (not an outage), optionally only those
-    whose target week is ≤ `until`."""
+    whose target week is ≤ `until`. A week still in progress is no label week: its labels are partial."""
+    target = read_target_week(con)
+    if target is not None and target.in_progress:
+        newest_complete = target.target_week - ONE_WEEK
+        until = newest_complete if until is None else min(until, newest_complete)
     rows = con.execute(
         "SELECT DISTINCT week_start FROM pair_features WHERE label IS NOT NULL "
         "AND (CAST(? AS DATE) IS NULL OR target_week_start <= ?) ORDER BY 1",

@@ -1,7 +1,10 @@
 """Weekly prediction batches: score every candidate pair of the target week with the champion.
 
-The newest feature week t in `pair_features` (the newest landed week) describes every candidate pair as of
-t; the model gives P(buy in t + 1), the *target week*. Batches are appended to `predictions`, never
+The target week and the feature week come from `read_target_week` (ovni_assets.features.target_week): the
+feature week t (the newest complete week) describes every candidate pair as of t; the model gives P(buy in
+t + 1), the target week. While the target week is in progress, the pairs already bought in its known days
+are certain (probability 1, added when they are not candidates) and every other pair gets P(buy in the
+days to come), compared with the champion's threshold. Batches are appended to `predictions`, never
 overwritten; `latest_predictions` shows the newest batch of each target week.
 """
 
@@ -12,9 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.features.target_week import TargetWeek, in_progress_probability, read_target_week
 from ovni_assets.model.registry import Champion
 from ovni_assets.model.training import predict_probability
 from ovni_assets.warehouse import read_frame
@@ -58,42 +63,69 @@ def ensure_prediction_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LATEST_PREDICTIONS_VIEW)
 
 
-def newest_feature_week(con: duckdb.DuckDBPyConnection) -> date | None:
-    return con.execute("SELECT max(week_start) FROM pair_features").fetchall()[0][0]
+def bought_so_far(con: duckdb.DuckDBPyConnection, target: TargetWeek) -> pd.DataFrame:
+    """The pairs bought in the known days of an in-progress target week (empty otherwise)."""
+    if not target.in_progress:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="int64"), "product_id": pd.Series(dtype="int64")})
+    return con.execute(
+        "SELECT customer_id::BIGINT AS customer_id, product_id::BIGINT AS product_id FROM weekly_purchases "
+        "WHERE week_start = ? ORDER BY customer_id, product_id",
+        [target.target_week],
+    ).df()
 
 
-def score_week(con: duckdb.DuckDBPyConnection, champion: Champion, feature_week: date) -> pd.DataFrame:
-    """Predictions for every candidate pair of `feature_week`, for the week after it."""
+def target_week_probability(probability: np.ndarray, bought: np.ndarray, target: TargetWeek) -> np.ndarray:
+    """P(buy in the target week): the model's as it is for a week not started yet; in progress, 1 for the
+    pairs already bought and P(buy in the days to come) for the others."""
+    if not target.in_progress:
+        return np.asarray(probability, dtype=float)
+    remaining = in_progress_probability(probability, target.known_volume, target.remaining_volume)
+    return np.where(bought, 1.0, remaining)
+
+
+def score_week(con: duckdb.DuckDBPyConnection, champion: Champion, target: TargetWeek) -> pd.DataFrame:
+    """Predictions for every candidate pair of the target week (in progress: also the pairs bought so far)."""
     frame = read_frame(
         con,
-        f"SELECT customer_id, product_id, target_week_start, {', '.join(FEATURE_COLUMNS)} "
+        f"SELECT customer_id, product_id, {', '.join(FEATURE_COLUMNS)} "
         "FROM pair_features WHERE week_start = ? ORDER BY customer_id, product_id",
-        [feature_week],
+        [target.feature_week],
     )
-    probability = predict_probability(champion.model, frame)
     scored = pd.DataFrame(
         {
-            "week_start": pd.to_datetime(frame["target_week_start"]).dt.date,
             "customer_id": frame["customer_id"].astype("int64"),
             "product_id": frame["product_id"].astype("int64"),
-            "probability": probability,
+            "model_probability": predict_probability(champion.model, frame),
         }
     )
-    scored["will_buy"] = scored["probability"] >= champion.threshold
+    known = bought_so_far(con, target).assign(bought=True)
+    scored = scored.merge(known, on=["customer_id", "product_id"], how="outer", sort=True)
+    scored["bought"] = scored["bought"].eq(True)
+    scored["model_probability"] = scored["model_probability"].fillna(0.0)
+    scored["probability"] = target_week_probability(
+        scored["model_probability"].to_numpy(), scored["bought"].to_numpy(), target
+    )
+    scored.insert(0, "week_start", target.target_week)
+    scored["will_buy"] = scored["bought"] | (scored["probability"] >= champion.threshold)
     scored["rank"] = (
         scored.groupby("customer_id")["probability"].rank(method="first", ascending=False).astype("int32")
     )
-    return scored
+    return scored.drop(columns=["model_probability", "bought"]).reset_index(drop=True)
 
 
 def append_batch(con: duckdb.DuckDBPyConnection, champion: Champion) -> Batch:
     """Score the target week with the champion and append the batch to `predictions`."""
-    feature_week = newest_feature_week(con)
-    if feature_week is None:
-        raise ValueError("pair_features is empty: nothing to score")
-    scored = score_week(con, champion, feature_week)
+    target = read_target_week(con)
+    if (
+        target is None
+        or not con.execute(
+            "SELECT count(*) FROM pair_features WHERE week_start = ?", [target.feature_week]
+        ).fetchall()[0][0]
+    ):
+        raise ValueError("pair_features has no rows of the newest complete week: nothing to score")
+    scored = score_week(con, champion, target)
     created_at = datetime.now(UTC).replace(tzinfo=None)
-    target_week = date.fromordinal(feature_week.toordinal() + 7)
+    target_week, feature_week = target.target_week, target.feature_week
     batch_id = f"{target_week:%Y%m%d}-v{champion.version}-{uuid.uuid4().hex[:8]}"
     scored["model_version"] = champion.version
     scored["batch_id"] = batch_id

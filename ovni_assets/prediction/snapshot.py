@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.features.target_week import read_target_week
 from ovni_assets.prediction.batch import LATEST_PREDICTIONS_VIEW
 from ovni_assets.warehouse import table_exists
 
@@ -40,6 +41,8 @@ class SnapshotInfo:
     target_week: str | None
     batch_id: str | None
     model_version: str | None
+    data_through: str | None = None  # newest day with data
+    in_progress: bool = False  # the target week is the newest landed week, known up to data_through
 
 
 def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -> SnapshotInfo:
@@ -58,13 +61,17 @@ def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -
         temp_path.unlink(missing_ok=True)
         raise
     os.replace(temp_path, serving_path)
-    target_week, batch_id, model_version = info[0] if info else (None, None, None)
+    target_week, batch_id, model_version, data_through, in_progress = (
+        info[0] if info else (None, None, None, None, False)
+    )
     return SnapshotInfo(
         path=serving_path,
         tables=counts,
         target_week=target_week,
         batch_id=batch_id,
         model_version=model_version,
+        data_through=data_through,
+        in_progress=bool(in_progress),
     )
 
 
@@ -95,6 +102,9 @@ def published_model_versions(serving_path: Path) -> set[str] | None:
 
 def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, created_at: datetime):
     warehouse_name = warehouse.execute("SELECT current_database()").fetchall()[0][0]
+    target = read_target_week(warehouse)
+    if target is None:
+        raise ValueError("weekly_purchases is empty: no target week to publish")
     warehouse.execute(f"ATTACH '{temp_path}' AS snap")
     try:
         tables = [t for t in COPIED_TABLES + OPTIONAL_TABLES if table_exists(warehouse, t)]
@@ -106,17 +116,32 @@ def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, creat
             f"""CREATE TABLE snap.next_week_features AS
                 SELECT customer_id, product_id, target_week_start AS week_start, {", ".join(FEATURE_COLUMNS)}
                 FROM pair_features
-                WHERE week_start = (SELECT max(week_start) FROM pair_features)
-                ORDER BY customer_id, product_id"""
+                WHERE week_start = ?
+                ORDER BY customer_id, product_id""",
+            [target.feature_week],
+        )
+        warehouse.execute(
+            """CREATE TABLE snap.target_week_purchases AS
+               SELECT customer_id, product_id FROM weekly_purchases
+               WHERE week_start = ? AND ? ORDER BY customer_id, product_id""",
+            [target.target_week, target.in_progress],
         )
         warehouse.execute(
             "CREATE TABLE snap.lineage AS " + LINEAGE_SQL.replace("wh.", f'"{warehouse_name}".main.')
         )
         warehouse.execute(
             """CREATE TABLE snap.snapshot_info AS
-               SELECT ?::TIMESTAMP AS created_at, week_start AS target_week, batch_id, model_version
+               SELECT ?::TIMESTAMP AS created_at, week_start AS target_week, batch_id, model_version,
+                   feature_week, ?::DATE AS data_through, ?::BOOLEAN AS in_progress,
+                   ?::DOUBLE AS known_volume, ?::DOUBLE AS remaining_volume
                FROM (SELECT * FROM prediction_batches ORDER BY created_at DESC LIMIT 1)""",
-            [created_at],
+            [
+                created_at,
+                target.data_through,
+                target.in_progress,
+                target.known_volume,
+                target.remaining_volume,
+            ],
         )
     finally:
         warehouse.execute("DETACH snap")
@@ -125,10 +150,18 @@ def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, creat
         snap.execute(LATEST_PREDICTIONS_VIEW)
         counts = {
             t: snap.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
-            for t in [*tables, "next_week_features", "lineage", "snapshot_info", "latest_predictions"]
+            for t in [
+                *tables,
+                "next_week_features",
+                "target_week_purchases",
+                "lineage",
+                "snapshot_info",
+                "latest_predictions",
+            ]
         }
         info = snap.execute(
-            "SELECT target_week::VARCHAR, batch_id, model_version FROM snapshot_info"
+            "SELECT target_week::VARCHAR, batch_id, model_version, data_through::VARCHAR, in_progress "
+            "FROM snapshot_info"
         ).fetchall()
         snap.execute("CHECKPOINT")
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -9,6 +11,12 @@ from ovni_serving.deps import BundleDep, StoreDep
 from ovni_serving.schemas import ErrorOut, HealthOut, ModelOut, ReadyOut
 
 router = APIRouter(tags=["health"])
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/'\"():,]+)+/([^\s/'\"():,]+)")
+
+
+def without_paths(message: str) -> str:
+    """A load error as a client may see it: absolute server paths shortened to their file name."""
+    return ABSOLUTE_PATH.sub(r"\1", message)
 
 
 @router.get("/health", response_model=HealthOut, summary="The process is alive")
@@ -28,8 +36,10 @@ async def ready(store: StoreDep):
         status="ready" if bundle else "loading",
         model_version=bundle.version if bundle else None,
         week_start=bundle.snapshot.target_week if bundle else None,
+        data_through=bundle.snapshot.data_through if bundle else None,
+        week_in_progress=bundle.snapshot.in_progress if bundle else None,
         snapshot_created_at=bundle.snapshot.created_at if bundle else None,
-        errors=dict(store.status()),
+        errors={part: without_paths(message) for part, message in store.status().items()},
     )
     if bundle is None:
         return JSONResponse(status_code=503, content=body.model_dump(mode="json"))

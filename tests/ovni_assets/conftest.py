@@ -59,3 +59,20 @@ def small_warehouse(small_warehouse_template, tmp_path) -> Path:
 def sodai_warehouse(sodai_dir, tmp_path_factory) -> Path:
     """A warehouse with the real SodAI data ingested, cleaned and turned into features."""
     return build_warehouse(sodai_dir, tmp_path_factory.mktemp("sodai") / "warehouse.duckdb")
+
+
+MID_WEEK_END = "2024-04-03"  # a Wednesday: the small data's newest week, 2024-04-01 .. 04-07, in progress
+
+
+@pytest.fixture
+def mid_week_warehouse(small_warehouse) -> Path:
+    """The small warehouse as an export that ran through Wednesday 2024-04-03: later transactions removed,
+    weekly purchases and pair features rebuilt from what is left."""
+    con = duckdb.connect(str(small_warehouse))
+    try:
+        con.execute("DELETE FROM transactions WHERE CAST(purchase_date AS DATE) > ?", [MID_WEEK_END])
+        build_weekly_purchases(con)
+        build_pair_features(con)
+    finally:
+        con.close()
+    return small_warehouse

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ovni_assets.backtest import load_warehouse_copy, run_backtest, run_backtest_cli, target_weeks
+from ovni_assets.backtest import format_row, load_warehouse_copy, run_backtest, run_backtest_cli, target_weeks
 from ovni_assets.settings import get_settings
 
 BACKTEST_WEEKS = 8
@@ -111,3 +111,18 @@ def test_backtest_cli_waits_for_a_running_pipeline_then_gives_up_clearly(
     out = capsys.readouterr()
     assert "waiting for another OVNI run" in out.out
     assert "another OVNI run has held" in out.err and "try again" in out.err
+
+
+def test_a_backtest_from_an_export_ending_mid_week_predicts_and_scores_the_week_in_progress(
+    ovni_home, mid_week_warehouse
+):
+    shutil.copy(mid_week_warehouse, ovni_home.warehouse_path)
+    result = run_backtest(load_warehouse_copy(ovni_home), 2, hpo_seconds=1, retrain_every=2, max_trials=1)
+    complete, in_progress = result.weeks.to_dict("records")
+    assert complete["target_week"] == date(2024, 3, 25) and not complete["in_progress"]
+    assert in_progress["target_week"] == date(2024, 4, 1) and in_progress["in_progress"]
+    assert in_progress["data_through"] == date(2024, 4, 3)
+    # scored against the purchases landed so far, which are predicted (certain), with the others
+    assert 0 < in_progress["model_f1"] < 1 and in_progress["model_f1"] != complete["model_f1"]
+    assert result.mean_model_f1 == pytest.approx(complete["model_f1"])  # the means leave it out
+    assert "in progress, data through 2024-04-03" in format_row(in_progress)

@@ -71,6 +71,8 @@ def test_ready_names_the_served_version_and_week(client, served):
         "status": "ready",
         "model_version": served.version,
         "week_start": str(TARGET_WEEK),
+        "data_through": None,  # the test snapshot does not say
+        "week_in_progress": False,
         "snapshot_created_at": "2024-10-06T22:00:00",
         "errors": {},
     }

@@ -6,6 +6,8 @@ import dagster as dg
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.features import pair_features as features
+from ovni_assets.features.target_week import read_target_week
+from ovni_assets.keys import DATA_THROUGH, NEWEST_FEATURE_WEEK, TARGET_WEEK
 
 
 @dg.asset(
@@ -47,7 +49,9 @@ def pair_features(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 "weeks": stats.weeks,
                 "history_rows": stats.history_rows,
                 "discovery_rows": stats.discovery_rows,
-                "newest_feature_week": stats.newest_week or "",
+                NEWEST_FEATURE_WEEK: stats.newest_week or "",
+                TARGET_WEEK: str(target.target_week) if (target := read_target_week(con)) else "",
+                DATA_THROUGH: str(target.data_through) if target else "",
                 "feature_columns": dg.MetadataValue.json(features.FEATURE_COLUMNS),
                 **build_metadata(stats),
             }

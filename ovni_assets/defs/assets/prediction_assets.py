@@ -4,6 +4,8 @@ import dagster as dg
 
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
+from ovni_assets.features.target_week import read_target_week
+from ovni_assets.keys import DATA_THROUGH
 from ovni_assets.model import registry
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
@@ -25,6 +27,7 @@ def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
         raise dg.Failure(description="no champion model yet: run the train job (ovni run trains one)")
     with warehouse.get_connection() as con:
         batch = batches.append_batch(con, champion)
+        target = read_target_week(con)
         preview = con.execute(
             "SELECT * FROM predictions WHERE batch_id = ? ORDER BY probability DESC LIMIT 10",
             [batch.batch_id],
@@ -35,6 +38,7 @@ def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 "batch_id": batch.batch_id,
                 "target_week": str(batch.week_start),
                 "feature_week": str(batch.feature_week),
+                DATA_THROUGH: str(target.data_through) if target else "",
                 "model_version": batch.model_version,
                 "batch_rows": batch.rows,
                 "predicted_buys": batch.predicted_buys,

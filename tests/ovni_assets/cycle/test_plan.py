@@ -153,6 +153,24 @@ CASES = [
         StepKind.PREDICT,
         "new target week",
     ),
+    (
+        "more days of the week in progress landed",
+        facts(
+            data_through=WEEK + timedelta(days=3),
+            latest_batch=LatestBatch("b7", WEEK, "2", WEEK + timedelta(days=1)),
+        ),
+        StepKind.PREDICT,
+        "new days of week 2024-10-07 landed (data through 2024-10-10)",
+    ),
+    (
+        "the week in progress, scored with the days known",
+        facts(
+            data_through=WEEK + timedelta(days=1),
+            latest_batch=LatestBatch("b7", WEEK, "2", WEEK + timedelta(days=1)),
+        ),
+        StepKind.NOTHING,
+        "current",
+    ),
     ("current", facts(), StepKind.NOTHING, "predictions for 2024-10-07 are current (champion v2)"),
 ]
 

@@ -48,6 +48,10 @@ def test_outage_weeks_are_left_out_of_training_and_validation():
     rows = [(c, 1, w) for w, n in zip(weeks, counts, strict=True) for c in range(n)]
     con.execute("CREATE TABLE weekly_purchases (customer_id INT, product_id INT, week_start DATE)")
     con.executemany("INSERT INTO weekly_purchases VALUES (?, ?, ?)", rows)
+    con.execute(  # every week complete: its purchases on its Saturday
+        "CREATE OR REPLACE TABLE weekly_purchases AS SELECT *, week_start + 5 AS first_purchase_date, "
+        "week_start + 5 AS last_purchase_date FROM weekly_purchases"
+    )
     con.execute(
         "CREATE TABLE pair_features AS SELECT DISTINCT week_start, week_start + 7 AS target_week_start, "
         "true AS label FROM weekly_purchases"
