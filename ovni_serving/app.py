@@ -8,6 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from ovni_assets.settings import OvniSettings, get_settings
 from ovni_serving.errors import install_error_handlers
@@ -28,6 +30,8 @@ in a new bundle without dropping a request; `GET /ready` shows what is served an
 
 # FastAPI's built-in OpenTelemetry spans and metrics cost more than the whole /predict handler; the API
 # exports its own Prometheus metrics at GET /metrics instead.
+DOCS_ASSETS_URL = "/docs-assets"
+
 STACK_OPTIONS = {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
 
 
@@ -56,7 +60,10 @@ async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
 
 def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> FastAPI:
     """Build the API. With `poll`, the app's lifespan runs the reload poller (the first check at startup,
-    in the background: /health answers at once, /ready turns 200 when a bundle is loaded)."""
+    in the background: /health answers at once, /ready turns 200 when a bundle is loaded).
+
+    `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the API itself (the files ship in
+    `fastapi-offline`), so they work without internet; `GET /` leads to `/docs`."""
     settings = settings or get_settings()
     store = ModelStore(settings)
 
@@ -69,8 +76,13 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
-        title="OVNI API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan, **STACK_OPTIONS
+    app = FastAPIOffline(
+        title="OVNI API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        **STACK_OPTIONS,
     )
     app.state.settings = settings
     app.state.store = store
@@ -79,4 +91,9 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in ALL:
         app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def front_door() -> RedirectResponse:
+        return RedirectResponse(url="docs")
+
     return app
