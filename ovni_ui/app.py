@@ -679,6 +679,7 @@ def build_app(
                         y=tr("pairs_count"),
                         title=tr("histogram_title"),
                         sort=None,
+                        y_axis_format="d",  # whole counts, no thousands separator of another language
                         height=300,
                     )
                     expected = gr.BarPlot(
@@ -686,6 +687,7 @@ def build_app(
                         y=tr("expected_buyers"),
                         title=tr("expected_buyers_title"),
                         sort="-y",
+                        y_axis_format="d",
                         x_label_angle=-40,
                         y_lim=[0, None],
                         height=300,

@@ -97,7 +97,7 @@ def simulated_row(row: Mapping[str, Any], edits: Mapping[str, Any]) -> Simulatio
     flags = [0, 0, 0, 0]
     if since < 4:
         flags[since] = 1
-        earlier = [lag for lag in range(since + 1, 4)]
+        earlier = list(range(since + 1, 4))
         had = [lag for lag in earlier if old(("bought_w1", "bought_lag1", "bought_lag2", "bought_lag3")[lag])]
         for lag in (had + [lag for lag in earlier if lag not in had])[: bought_w4 - 1]:
             flags[lag] = 1
@@ -166,7 +166,8 @@ def simulated_row(row: Mapping[str, Any], edits: Mapping[str, Any]) -> Simulatio
     put("cust_weeks_since_last", int(cust_weeks))
     put("cust_active_w1", int(cust_weeks == 0))
     cust_day = _clamp(old("cust_days_since_last") - 7 * old("cust_weeks_since_last"), 0, 6)
-    put("cust_days_since_last", int(7 * cust_weeks + cust_day))
+    cust_days = int(7 * cust_weeks + cust_day)
+    put("cust_days_since_last", cust_days if days_since_last is None else min(cust_days, days_since_last))
 
     # Shares of the customer's active weeks in which it bought the pair.
     share_w8, share_total = old("pair_share_w8"), old("pair_share_total")
