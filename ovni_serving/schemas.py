@@ -265,15 +265,15 @@ class CustomersPage(BaseModel):
                     "offset": 0,
                     "items": [
                         {
-                            "customer_id": 7,
+                            "customer_id": EXAMPLE_CUSTOMER_ID,
                             "customer_type": "ABARROTES",
-                            "num_deliver_per_week": 2.0,
+                            "num_deliver_per_week": 4.0,
                             "attributes": {
-                                "customer_id": 7,
-                                "region_id": 1,
-                                "zone_id": 3,
+                                "customer_id": EXAMPLE_CUSTOMER_ID,
+                                "region_id": 80,
+                                "zone_id": 5148,
                                 "customer_type": "ABARROTES",
-                                "num_deliver_per_week": 2.0,
+                                "num_deliver_per_week": 4.0,
                             },
                         }
                     ],
@@ -305,14 +305,14 @@ class ProductsPage(BaseModel):
                     "offset": 0,
                     "items": [
                         {
-                            "product_id": 101,
-                            "segment": "PREMIUM",
-                            "brand": "Brand 1",
+                            "product_id": EXAMPLE_PRODUCT_ID,
+                            "segment": "MEDIUM",
+                            "brand": "Brand 15",
                             "attributes": {
-                                "product_id": 101,
-                                "brand": "Brand 1",
-                                "segment": "PREMIUM",
-                                "size": 1.5,
+                                "product_id": EXAMPLE_PRODUCT_ID,
+                                "brand": "Brand 15",
+                                "segment": "MEDIUM",
+                                "size": 0.25,
                             },
                         }
                     ],

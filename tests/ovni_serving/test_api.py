@@ -563,5 +563,11 @@ def test_pair_features_round_trip_through_predict_features(client, served):
 def test_reasons_in_plain_words(features, es, en):
     from ovni_serving.reasons import reasons
 
-    assert reasons(features, 0.62, 0.3, "es") == [*es, "probabilidad 62,0 %, sobre el umbral del modelo (30,0 %)"]
-    assert reasons(features, 0.12, 0.3, "en") == [*en, "probability 12.0%, below the model's threshold (30.0%)"]
+    assert reasons(features, 0.62, 0.3, "es") == [
+        *es,
+        "probabilidad 62,0 %, sobre el umbral del modelo (30,0 %)",
+    ]
+    assert reasons(features, 0.12, 0.3, "en") == [
+        *en,
+        "probability 12.0%, below the model's threshold (30.0%)",
+    ]
