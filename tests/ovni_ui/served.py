@@ -112,12 +112,13 @@ def run_cli(args: list[str], env: dict[str, str]) -> None:
         pytest.fail(f"ovni {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
 
 
-def start_api(home: Path, log_dir: Path) -> Server:
-    port = free_port()
+def start_api(home: Path, log_dir: Path, port: int | None = None) -> Server:
+    """`ovni serve` on `port` (a free one by default; the same one to bring a stopped API back)."""
+    port = port or free_port()
     return start_server(
         ["serve", "--port", str(port)],
         base_env(home),
-        log_dir / f"api-{port}.log",
+        log_dir / f"api-{port}-{time.monotonic_ns()}.log",
         "/ready",
         API_READY_SECONDS,
     )
