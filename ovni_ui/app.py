@@ -109,10 +109,6 @@ def _friendly(blanks: tuple[Any, ...], message: bool = True) -> Callable:
     return decorate
 
 
-def _csv_path(directory: Path, week: str) -> Path:
-    return directory / f"ovni_{week}.csv"
-
-
 class OvniPage:
     """The event handlers of one page (one language), sharing one API client."""
 
@@ -352,7 +348,7 @@ class OvniPage:
             if len(batch) > EXPLORE_TABLE_ROWS
             else ""
         )
-        csv_path = _csv_path(self.download_dir, week)
+        csv_path = self.download_dir / f"ovni_{week}.csv"
         self._write_csv(batch, csv_path)
         return (
             message,
@@ -363,7 +359,7 @@ class OvniPage:
             gr.update(value=str(csv_path), visible=True),
         )
 
-    def _explore_table(self, batch: pd.DataFrame, limit: int | None = EXPLORE_TABLE_ROWS) -> pd.DataFrame:
+    def _explore_table(self, batch: pd.DataFrame, limit: int = EXPLORE_TABLE_ROWS) -> pd.DataFrame:
         """The rows as the page shows them: probabilities as percentages in the page's number format."""
         rows = batch.head(limit)
         table = self._columns(rows)
