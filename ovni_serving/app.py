@@ -7,7 +7,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from ovni_assets.settings import OvniSettings, get_settings
 from ovni_serving.errors import install_error_handlers
@@ -30,6 +33,13 @@ in a new bundle without dropping a request; `GET /ready` shows what is served an
 
 # FastAPI's built-in OpenTelemetry spans and metrics cost more than the whole /predict handler; the API
 # exports its own Prometheus metrics at GET /metrics instead.
+DOCS_ASSETS_URL = "/docs-assets"
+# ReDoc's sidebar shows a logo from its makers' CDN; this policy keeps the browser on the API's own files.
+REDOC_CONTENT_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:"
+)
+
 STACK_OPTIONS = {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
 
 
@@ -58,7 +68,10 @@ async def poll_forever(store: ModelStore, interval_seconds: float) -> None:
 
 def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> FastAPI:
     """Build the API. With `poll`, the app's lifespan runs the reload poller (the first check at startup,
-    in the background: /health answers at once, /ready turns 200 when a bundle is loaded)."""
+    in the background: /health answers at once, /ready turns 200 when a bundle is loaded).
+
+    `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the API itself (the files ship in
+    `fastapi-offline`), so they work without internet; `GET /` leads to `/docs`."""
     settings = settings or get_settings()
     store = ModelStore(settings)
 
@@ -71,8 +84,14 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
-        title="OVNI API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan, **STACK_OPTIONS
+    app = FastAPIOffline(
+        title="OVNI API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        redoc_url=None,
+        **STACK_OPTIONS,
     )
     app.state.settings = settings
     app.state.store = store
@@ -82,4 +101,22 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in ALL:
         app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def front_door() -> RedirectResponse:
+        return RedirectResponse(url="docs")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+        page.headers["Content-Security-Policy"] = REDOC_CONTENT_POLICY
+        return page
+
     return app

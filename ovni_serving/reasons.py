@@ -100,12 +100,20 @@ def _history(features: Mapping[str, Any], lang: Lang) -> list[str]:
     return found
 
 
+def percent(value: float, lang: Lang) -> str:
+    """A probability as the UI shows it everywhere: one decimal, "28,9 %" in Spanish, "28.9%" in English."""
+    if lang == "es":
+        return f"{value * 100:.1f} %".replace(".", ",")
+    return f"{value * 100:.1f}%"
+
+
 def _probability(probability: float, threshold: float, lang: Lang) -> str:
+    shown, limit = percent(probability, lang), percent(threshold, lang)
     if lang == "es":
         verdict = "sobre" if probability >= threshold else "bajo"
-        return f"probabilidad {probability:.0%}, {verdict} el umbral del modelo ({threshold:.0%})"
+        return f"probabilidad {shown}, {verdict} el umbral del modelo ({limit})"
     verdict = "above" if probability >= threshold else "below"
-    return f"probability {probability:.0%}, {verdict} the model's threshold ({threshold:.0%})"
+    return f"probability {shown}, {verdict} the model's threshold ({limit})"
 
 
 def reasons(

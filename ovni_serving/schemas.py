@@ -18,6 +18,64 @@ EntityId = Annotated[int, Field(ge=0, le=ID_MAX)]
 Scalar = float | int | str | bool | None
 Lang = Literal["es", "en"]
 
+# The documented examples are real ids and a real feature row of the demo data (`ovni generate` with its
+# default seed: customer 26832 and product 251035 exist whatever the number of customers or weeks), so they
+# run as they are; GET /customers/{id}/products/{id}/features gives the row of any pair.
+EXAMPLE_CUSTOMER_ID = 26832
+EXAMPLE_PRODUCT_ID = 251035
+EXAMPLE_OTHER_PRODUCT_ID = 118463
+EXAMPLE_FEATURE_ROW: dict[str, float | int | str] = {
+    "weeks_since_last": 0,
+    "weeks_since_first": 19,
+    "bought_w1": 1,
+    "bought_w2": 2,
+    "bought_w4": 4,
+    "bought_w8": 8,
+    "bought_w12": 12,
+    "bought_w26": 18,
+    "bought_total": 18,
+    "units_w4": 11.333,
+    "units_w12": 33.667,
+    "orders_w4": 5,
+    "mean_units": 2.87,
+    "mean_gap_weeks": 1.118,
+    "gap_ratio": 0,
+    "bought_lag1": 1,
+    "bought_lag2": 1,
+    "bought_lag3": 1,
+    "days_since_last": 6,
+    "mean_gap_days": 6.143,
+    "day_gap_ratio": 0.977,
+    "cust_days_since_last": 3,
+    "cust_order_days_per_week": 1.35,
+    "pair_share_w8": 1,
+    "pair_share_total": 1,
+    "cust_activity_rate": 0.9,
+    "cust_active_w1": 1,
+    "cust_active_w4": 4,
+    "cust_active_w12": 12,
+    "cust_weeks_since_last": 0,
+    "cust_products_w1": 3,
+    "cust_products_w4": 14,
+    "cust_units_w4": 52.333,
+    "cust_products_total": 8,
+    "prod_customers_w1": 6,
+    "prod_customers_w4": 9,
+    "prod_trend": 0.982,
+    "type_share_w8": 0.327,
+    "num_deliver_per_week": 4,
+    "latitude": -46.487,
+    "longitude": -106.969,
+    "size": 0.25,
+    "customer_type": "ABARROTES",
+    "brand": "Brand 15",
+    "category": "BEBIDAS CARBONATADAS",
+    "sub_category": "GASEOSAS",
+    "segment": "MEDIUM",
+    "package": "BOTELLA",
+    "is_discovery": "no",
+}
+
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="What went wrong, in words a person understands.")
@@ -86,7 +144,16 @@ class PredictRequest(BaseModel):
     )
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"pairs": [{"customer_id": 1, "product_id": 2}]}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "pairs": [
+                        {"customer_id": EXAMPLE_CUSTOMER_ID, "product_id": EXAMPLE_PRODUCT_ID},
+                        {"customer_id": EXAMPLE_CUSTOMER_ID, "product_id": EXAMPLE_OTHER_PRODUCT_ID},
+                    ]
+                }
+            ]
+        }
     )
 
 
@@ -111,11 +178,7 @@ class FeatureRowsRequest(BaseModel):
         description="Feature rows with exactly the columns of the model signature (see GET /model).",
     )
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"rows": [{"weeks_bought_last_4": 3, "weeks_since_last_purchase": 1}]}]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rows": [EXAMPLE_FEATURE_ROW]}]})
 
 
 class FeaturePrediction(BaseModel):
@@ -213,15 +276,15 @@ class CustomersPage(BaseModel):
                     "offset": 0,
                     "items": [
                         {
-                            "customer_id": 7,
+                            "customer_id": EXAMPLE_CUSTOMER_ID,
                             "customer_type": "ABARROTES",
-                            "num_deliver_per_week": 2.0,
+                            "num_deliver_per_week": 4.0,
                             "attributes": {
-                                "customer_id": 7,
-                                "region_id": 1,
-                                "zone_id": 3,
+                                "customer_id": EXAMPLE_CUSTOMER_ID,
+                                "region_id": 80,
+                                "zone_id": 5148,
                                 "customer_type": "ABARROTES",
-                                "num_deliver_per_week": 2.0,
+                                "num_deliver_per_week": 4.0,
                             },
                         }
                     ],
@@ -253,14 +316,14 @@ class ProductsPage(BaseModel):
                     "offset": 0,
                     "items": [
                         {
-                            "product_id": 101,
-                            "segment": "PREMIUM",
-                            "brand": "Brand 1",
+                            "product_id": EXAMPLE_PRODUCT_ID,
+                            "segment": "MEDIUM",
+                            "brand": "Brand 15",
                             "attributes": {
-                                "product_id": 101,
-                                "brand": "Brand 1",
-                                "segment": "PREMIUM",
-                                "size": 1.5,
+                                "product_id": EXAMPLE_PRODUCT_ID,
+                                "brand": "Brand 15",
+                                "segment": "MEDIUM",
+                                "size": 0.25,
                             },
                         }
                     ],
@@ -315,6 +378,9 @@ class DriftFeature(BaseModel):
     statistic: float | None
     p_value: float | None
     p_adjusted: float | None
+    baseline_psi: float | None = Field(
+        default=None, description="Largest PSI of the same comparison in ordinary weeks (the bar to beat)."
+    )
     drifted: bool | None
 
 

@@ -19,11 +19,15 @@ class ApiError(Exception):
 
 
 class ApiUnavailable(ApiError):
-    """The API did not answer, answered too late, or failed on its side (5xx)."""
+    """The API did not answer, answered too late, or failed on its side (5xx; 503 while it loads)."""
+
+    def __init__(self, message: str, status_code: int | None = None):
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class ApiRequestError(ApiError):
-    """The API refused the request (4xx); `detail` says why in the API's words."""
+    """The API refused the request (4xx); `detail` says why in the API's (English, developer) words."""
 
     def __init__(self, status_code: int, detail: str):
         super().__init__(detail)
@@ -61,7 +65,10 @@ class OvniApiClient:
         except httpx.HTTPError as error:
             raise ApiUnavailable(f"cannot reach {self.base_url}: {error}") from error
         if response.status_code >= 500:
-            raise ApiUnavailable(f"{method} {path} answered {response.status_code}: {_detail_of(response)}")
+            raise ApiUnavailable(
+                f"{method} {path} answered {response.status_code}: {_detail_of(response)}",
+                response.status_code,
+            )
         if response.status_code >= 400:
             raise ApiRequestError(response.status_code, _detail_of(response))
         if response.headers.get("content-type", "").startswith("application/json"):

@@ -70,6 +70,11 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._current: Catalogue | None = None
 
+    @property
+    def current(self) -> Catalogue | None:
+        """The catalogue read last, without asking the API (None before the first read)."""
+        return self._current
+
     def get(self, progress: ProgressFn | None = None, desc: str = "") -> Catalogue:
         ready = self.api.ready()
         identity = (

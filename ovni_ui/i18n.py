@@ -22,7 +22,17 @@ TEXTS: dict[str, dict[str, str]] = {
             "El servicio de predicciones no responde. Intente de nuevo en unos minutos; si el problema "
             "sigue, avise al equipo de datos."
         ),
-        "api_refused": "El servicio no pudo atender la consulta: {detail}",
+        "api_loading": (
+            "El servicio de predicciones está cargando el modelo o los datos. "
+            "Intente de nuevo en unos segundos."
+        ),
+        "error_unknown_customer": "El cliente {customer_id} no está en las predicciones publicadas.",
+        "error_unknown_product": "El producto {product_id} no está en las predicciones publicadas.",
+        "error_unknown_week": "No hay predicciones guardadas para la semana «{week}».",
+        "error_not_found": "El servicio no encontró lo consultado.",
+        "error_invalid": "El servicio no aceptó un valor de la consulta.",
+        "error_too_large": "La consulta es demasiado grande para el servicio.",
+        "status_error": "Falló la última consulta al servicio de predicciones",
         "tab_recommend": "Recomendaciones",
         "tab_consult": "Consultar",
         "tab_explore": "Explorar",
@@ -38,6 +48,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "recommend_heading": "Qué ofrecer al cliente {customer_id} la semana del {week}",
         "model_version_note": "Modelo v{version}",
         "no_recommendations": "Este cliente no tiene productos candidatos en el último lote de predicciones.",
+        "fewer_than_asked": (
+            "Este cliente tiene sólo {count} productos candidatos esta semana (pidió {asked}); "
+            "se muestran todos."
+        ),
+        "none_above_threshold": (
+            "Ninguno supera el umbral de decisión ({threshold}): no hay un producto que ofrecer con "
+            "confianza; la tabla muestra los más probables."
+        ),
+        "some_above_threshold": "{count} de {shown} superan el umbral de decisión ({threshold}).",
         "col_rank": "#",
         "col_product": "Producto",
         "col_probability": "Probabilidad de compra",
@@ -67,7 +86,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "whatif_title": "¿Y si…? Simular otro comportamiento",
         "whatif_intro": (
             "Cambie el historial del cliente con este producto y vea cómo cambia la probabilidad. "
-            "No modifica ningún dato: sólo consulta al modelo."
+            "Lo que depende de cada valor cambia con él (compras semana a semana, días sin comprar, "
+            "proporciones). No modifica ningún dato: sólo consulta al modelo."
         ),
         "whatif_button": "Simular",
         "whatif_pick_first": "Primero calcule un cliente y producto en «Consultar».",
@@ -75,7 +95,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "La simulación no está disponible con esta versión del servicio de predicciones."
         ),
         "whatif_result": "Con estos valores: {probability} ({decision}); antes {before}.",
-        "feat_weeks_since_last": "Semanas desde la última compra",
+        "feat_weeks_ago": "Hace cuántas semanas fue la última compra (1 = la semana pasada)",
+        "whatif_adjusted": (
+            "Algunos valores no eran posibles juntos y se ajustaron al más cercano (vea los campos)."
+        ),
         "feat_bought_w4": "Semanas con compra de las últimas 4",
         "feat_bought_w12": "Semanas con compra de las últimas 12",
         "feat_units_w4": "Unidades compradas en las últimas 4 semanas",
@@ -122,24 +145,45 @@ TEXTS: dict[str, dict[str, str]] = {
         "validation_precision": "Precisión de validación",
         "validation_recall": "Recall de validación",
         "threshold": "Umbral",
-        "training_snapshot": "Datos de entrenamiento",
+        "train_data_until": "Entrenado con datos hasta la semana del {week}.",
         "versions_title": "Versiones registradas, la más nueva primero: validación y F1 real",
         "col_version": "Versión",
         "col_trained_at": "Entrenado",
         "col_val_f1": "F1 validación",
         "col_val_precision": "Precisión validación",
         "col_val_recall": "Recall validación",
-        "col_training_snapshot": "Datos de entrenamiento",
+        "f1_axis": "F1",
         "col_threshold": "Umbral",
         "col_champion": "Campeón",
         "col_weeks_served": "Semanas evaluadas",
         "col_realized_f1": "F1 real promedio",
         "quality_title": "F1 real por semana (cuando llegan las compras reales)",
-        "quality_empty": "Todavía no hay semanas con compras reales para comparar.",
+        "quality_empty": (
+            "Todavía no hay semanas con compras reales para comparar: el F1 real de una semana se calcula "
+            "cuando llegan sus compras, en la corrida siguiente."
+        ),
+        "quality_one_week": (
+            "Una sola semana evaluada ({week}): F1 real {f1} frente a {val_f1} en validación. "
+            "El gráfico de evolución aparece desde la segunda semana evaluada."
+        ),
+        "quality_series": "Serie",
+        "validation_f1_series": "F1 de validación del modelo",
         "quality_latest": "Última semana evaluada con compras reales: {week} · F1 real {f1}",
         "realized_f1": "F1 real",
         "drift_title": "Cambio en los datos por variable (PSI); en rojo las marcadas",
-        "drift_empty": "Todavía no hay un informe de cambio en los datos.",
+        "drift_empty": (
+            "Todavía no hay un informe de cambio en los datos: cada corrida semanal compara la semana nueva "
+            "con los datos del modelo campeón, y la primera corrida, que entrena el primer modelo, no tiene "
+            "con qué comparar."
+        ),
+        "drift_rule": (
+            "Una variable se marca cuando su PSI es al menos {psi}, la prueba estadística confirma el cambio "
+            "y el cambio es al menos el doble de lo que la variable se mueve en una semana normal. "
+            "El color dice qué le falta a cada variable estable."
+        ),
+        "stable_small": "Estable: cambio pequeño",
+        "stable_unconfirmed": "Estable: la prueba no confirma el cambio",
+        "stable_ordinary": "Estable: se mueve así en semanas normales",
         "drift_week": (
             "Informe de la semana del {week}: {flagged} de {total} variables marcadas; "
             "el gráfico muestra las {shown} que más cambiaron."
@@ -148,7 +192,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "psi": "PSI",
         "drift_flag": "Estado",
         "drifted": "Marcada",
-        "stable": "Estable",
         # Help
         "help_markdown": """
 ### Cómo leer esta página
@@ -197,7 +240,14 @@ predicciones; no guarda datos propios.
             "The prediction service is not responding. Please try again in a few minutes; if the problem "
             "persists, tell the data team."
         ),
-        "api_refused": "The service could not answer this request: {detail}",
+        "api_loading": "The prediction service is loading the model or the data. Try again in a few seconds.",
+        "error_unknown_customer": "Customer {customer_id} is not in the published predictions.",
+        "error_unknown_product": "Product {product_id} is not in the published predictions.",
+        "error_unknown_week": "There are no stored predictions for the week “{week}”.",
+        "error_not_found": "The service did not find what was asked for.",
+        "error_invalid": "The service did not accept a value of the request.",
+        "error_too_large": "The request is too large for the service.",
+        "status_error": "The last request to the prediction service failed",
         "tab_recommend": "Recommendations",
         "tab_consult": "Look up",
         "tab_explore": "Explore",
@@ -212,6 +262,15 @@ predicciones; no guarda datos propios.
         "recommend_heading": "What to offer customer {customer_id} in the week of {week}",
         "model_version_note": "Model v{version}",
         "no_recommendations": "This customer has no candidate products in the latest prediction batch.",
+        "fewer_than_asked": (
+            "This customer has only {count} candidate products this week (you asked for {asked}); "
+            "all are shown."
+        ),
+        "none_above_threshold": (
+            "None is above the decision threshold ({threshold}): no product is worth offering with "
+            "confidence; the table shows the most likely ones."
+        ),
+        "some_above_threshold": "{count} of {shown} are above the decision threshold ({threshold}).",
         "col_rank": "#",
         "col_product": "Product",
         "col_probability": "Purchase probability",
@@ -240,13 +299,17 @@ predicciones; no guarda datos propios.
         "whatif_title": "What if…? Simulate a different behaviour",
         "whatif_intro": (
             "Change the customer's history with this product and see how the probability changes. "
-            "Nothing is saved: it only asks the model."
+            "What depends on each value changes with it (week-by-week purchases, days without buying, "
+            "shares). Nothing is saved: it only asks the model."
         ),
         "whatif_button": "Simulate",
         "whatif_pick_first": "First calculate a customer and product in “Look up”.",
         "whatif_unavailable": "Simulation is not available with this version of the prediction service.",
         "whatif_result": "With these values: {probability} ({decision}); before {before}.",
-        "feat_weeks_since_last": "Weeks since the last purchase",
+        "feat_weeks_ago": "How many weeks ago the last purchase was (1 = last week)",
+        "whatif_adjusted": (
+            "Some values were not possible together and were moved to the nearest (see the fields)."
+        ),
         "feat_bought_w4": "Weeks with a purchase out of the last 4",
         "feat_bought_w12": "Weeks with a purchase out of the last 12",
         "feat_units_w4": "Units bought in the last 4 weeks",
@@ -291,24 +354,44 @@ predicciones; no guarda datos propios.
         "validation_precision": "Validation precision",
         "validation_recall": "Validation recall",
         "threshold": "Threshold",
-        "training_snapshot": "Training data",
+        "train_data_until": "Trained on data up to the week of {week}.",
         "versions_title": "Registered versions, newest first: validation and realized F1",
         "col_version": "Version",
         "col_trained_at": "Trained",
         "col_val_f1": "Validation F1",
         "col_val_precision": "Validation precision",
         "col_val_recall": "Validation recall",
-        "col_training_snapshot": "Training data",
+        "f1_axis": "F1",
         "col_threshold": "Threshold",
         "col_champion": "Champion",
         "col_weeks_served": "Weeks evaluated",
         "col_realized_f1": "Mean realized F1",
         "quality_title": "Realized F1 per week (once real purchases arrive)",
-        "quality_empty": "No week with real purchases to compare yet.",
+        "quality_empty": (
+            "No week with real purchases to compare yet: a week's realized F1 is computed when its "
+            "purchases arrive, in the next run."
+        ),
+        "quality_one_week": (
+            "One week evaluated ({week}): realized F1 {f1} against {val_f1} in validation. "
+            "The chart over time appears from the second evaluated week."
+        ),
+        "quality_series": "Series",
+        "validation_f1_series": "Model's validation F1",
         "quality_latest": "Latest week evaluated against real purchases: {week} · realized F1 {f1}",
         "realized_f1": "Realized F1",
         "drift_title": "Data drift per feature (PSI); flagged ones in red",
-        "drift_empty": "No data drift report yet.",
+        "drift_empty": (
+            "No data drift report yet: each weekly run compares the new week with the champion model's "
+            "data, and the first run, which trains the first model, has nothing to compare with."
+        ),
+        "drift_rule": (
+            "A feature is flagged when its PSI is at least {psi}, the statistical test confirms the change "
+            "and the change is at least twice what the feature moves in an ordinary week. "
+            "The colour says what each stable feature lacks."
+        ),
+        "stable_small": "Stable: small change",
+        "stable_unconfirmed": "Stable: the test does not confirm it",
+        "stable_ordinary": "Stable: moves like this in ordinary weeks",
         "drift_week": (
             "Report for the week of {week}: {flagged} of {total} features flagged; "
             "the chart shows the {shown} that moved most."
@@ -317,7 +400,6 @@ predicciones; no guarda datos propios.
         "psi": "PSI",
         "drift_flag": "Status",
         "drifted": "Flagged",
-        "stable": "Stable",
         "help_markdown": """
 ### How to read this page
 - **Recommendations**: pick a customer (type their number or type). The table lists the products most

@@ -10,6 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from ovni_serving.deps import BundleDep
 from ovni_serving.model_store import ServingBundle
 from ovni_serving.schemas import (
+    EXAMPLE_CUSTOMER_ID,
+    EXAMPLE_PRODUCT_ID,
     ID_MAX,
     MAX_K,
     ErrorOut,
@@ -120,8 +122,8 @@ async def predict_features(body: FeatureRowsRequest, bundle: BundleDep) -> Featu
 )
 async def pair_features(
     bundle: BundleDep,
-    customer_id: Annotated[int, Path(ge=0, le=ID_MAX)],
-    product_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+    customer_id: Annotated[int, Path(ge=0, le=ID_MAX, examples=[EXAMPLE_CUSTOMER_ID])],
+    product_id: Annotated[int, Path(ge=0, le=ID_MAX, examples=[EXAMPLE_PRODUCT_ID])],
 ) -> PairFeaturesOut:
     """The pair's candidate row of the target week, or its cold-start row when it is not a candidate."""
     require_known(bundle, {customer_id}, {product_id})
@@ -144,7 +146,7 @@ async def pair_features(
 )
 async def recommendations(
     bundle: BundleDep,
-    customer_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+    customer_id: Annotated[int, Path(ge=0, le=ID_MAX, examples=[EXAMPLE_CUSTOMER_ID])],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many products.")] = 5,
     lang: Annotated[Lang, Query(description="Language of the reasons: es or en.")] = "es",
 ) -> RecommendationsOut:

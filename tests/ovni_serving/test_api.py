@@ -310,14 +310,14 @@ def test_recommendation_reasons_speak_spanish_or_english(client, served):
         "última compra la semana pasada",
         f"suele comprarlo cada {gap.replace('.', ',')} semanas",
     ]
-    assert es[3].startswith("probabilidad ") and "umbral del modelo (40%)" in es[3]
+    assert es[3].startswith("probabilidad ") and "umbral del modelo (40,0 %)" in es[3]
     en = recommendation_of(client, customer_id, product_id, "en")["reasons"]
     assert en[:3] == [
         "bought in 3 of the last 4 weeks",
         "last purchase last week",
         f"usually buys it every {gap} weeks",
     ]
-    assert en[3].startswith("probability ") and "threshold (40%)" in en[3]
+    assert en[3].startswith("probability ") and "threshold (40.0%)" in en[3]
 
 
 def test_reasons_for_a_never_bought_candidate_cite_similar_customers(client, served):
@@ -565,5 +565,11 @@ def test_pair_features_round_trip_through_predict_features(client, served):
 def test_reasons_in_plain_words(features, es, en):
     from ovni_serving.reasons import reasons
 
-    assert reasons(features, 0.62, 0.3, "es") == [*es, "probabilidad 62%, sobre el umbral del modelo (30%)"]
-    assert reasons(features, 0.12, 0.3, "en") == [*en, "probability 12%, below the model's threshold (30%)"]
+    assert reasons(features, 0.62, 0.3, "es") == [
+        *es,
+        "probabilidad 62,0 %, sobre el umbral del modelo (30,0 %)",
+    ]
+    assert reasons(features, 0.12, 0.3, "en") == [
+        *en,
+        "probability 12.0%, below the model's threshold (30.0%)",
+    ]

@@ -173,11 +173,12 @@ def test_the_language_button_switches_to_english(open_page, ui_server: Server, c
     expect(page.locator("#ovni-language")).to_have_text("Español")
 
 
-def test_with_the_api_stopped_the_page_says_so(
+def test_the_header_status_follows_the_api_going_down_and_coming_back(
     open_page, served_home: Path, logs_dir: Path, customer_id: int, screenshots_dir: Path
 ):
     api = start_api(served_home, logs_dir)
     ui = start_ui(served_home, api.url, logs_dir)
+    port = int(urlparse(api.url).port)
     try:
         page = open_page().page
         wait_loaded(page, ui.url + "/")
@@ -185,13 +186,144 @@ def test_with_the_api_stopped_the_page_says_so(
         api.stop()
         pick_customer(page, customer_id)
         friendly = "El servicio de predicciones no responde"
-        expect(page.get_by_text(friendly).first).to_be_visible(timeout=WAIT_MS)
-        page.reload(wait_until="domcontentloaded")
-        expect(page.locator("#ovni-status")).to_contain_text(friendly, timeout=WAIT_MS)
-        page.get_by_role("tab", name="Modelo y monitoreo").click()
+        expect(page.locator("#ovni-status .ovni-banner.error")).to_contain_text(friendly, timeout=WAIT_MS)
         expect(page.get_by_text(friendly).nth(1)).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("tab", name="Modelo y monitoreo").click()
+        expect(page.locator("#ovni-model-message")).to_contain_text(friendly, timeout=WAIT_MS)
         page.screenshot(path=screenshots_dir / "api-stopped.png", full_page=True)
         assert page.locator("text=Traceback").count() == 0
+        api = start_api(served_home, logs_dir, port=port)
+        page.get_by_role("button", name="Actualizar").click()
+        expect(page.locator("#ovni-status .ovni-banner.ok")).to_contain_text(
+            "Servicio en línea", timeout=WAIT_MS
+        )
+        expect(page.locator("#ovni-champion")).to_be_visible(timeout=WAIT_MS)
+        english = open_page().page
+        wait_loaded(english, ui.url + "/en/")
+        api.stop()
+        english.get_by_role("tab", name="Model and monitoring").click()
+        expect(english.locator("#ovni-status .ovni-banner.error")).to_contain_text(
+            "The prediction service is not responding", timeout=WAIT_MS
+        )
     finally:
         ui.stop()
         api.stop()
+
+
+LANGS = {
+    "es": {
+        "path": "/",
+        "unknown": "El cliente 987654321 no está en las predicciones publicadas.",
+        "threshold": re.compile(r"(\d+ de \d+ superan|Ninguno supera) el umbral de decisión \(\d+,\d %\)"),
+        "consult_tab": "Consultar",
+        "explore_tab": "Explorar",
+        "model_tab": "Modelo y monitoreo",
+        "quality_one": "Una sola semana evaluada",
+        "drift_rule": "la prueba estadística confirma el cambio",
+        "csv": (";", ","),
+    },
+    "en": {
+        "path": "/en/",
+        "unknown": "Customer 987654321 is not in the published predictions.",
+        "threshold": re.compile(r"(\d+ of \d+ are|None is) above the decision threshold \(\d+\.\d%\)"),
+        "consult_tab": "Look up",
+        "explore_tab": "Explore",
+        "model_tab": "Model and monitoring",
+        "quality_one": "One week evaluated",
+        "drift_rule": "the statistical test confirms the change",
+        "csv": (",", "."),
+    },
+}
+
+
+def type_custom_value(page: Page, box: str, value: str) -> None:
+    page.locator(f"{box} input").click()
+    page.locator(f"{box} input").fill(value)
+    page.locator(f"{box} input").press("Enter")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_refusals_and_the_threshold_are_said_in_the_page_language(
+    open_page, ui_server: Server, customer_id: int, lang: str
+):
+    texts = LANGS[lang]
+    page = open_page().page
+    wait_loaded(page, ui_server.url + texts["path"])
+    pick_customer(page, customer_id)
+    expect(page.get_by_text(texts["threshold"]).first).to_be_visible(timeout=WAIT_MS)
+    type_custom_value(page, "#ovni-customer", "987654321")
+    expect(page.get_by_text(texts["unknown"])).to_be_visible(timeout=WAIT_MS)
+    assert page.get_by_text("unknown customer_id").count() == 0
+    expect(page.locator("#ovni-status .ovni-banner.ok")).to_be_visible()  # the API answered
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_what_if_starts_readable_moves_the_probability_and_clears_on_a_new_pair(
+    open_page, ui_server: Server, api: httpx.Client, customer_id: int, lang: str, screenshots_dir: Path
+):
+    texts = LANGS[lang]
+    top = api.get(f"/customers/{customer_id}/recommendations", params={"k": 2}).json()["recommendations"]
+    page = open_page().page
+    wait_loaded(page, ui_server.url + texts["path"])
+    page.get_by_role("tab", name=texts["consult_tab"]).click()
+    pick_customer(page, customer_id, "#ovni-consult-customer")
+    pick_customer(page, top[0]["product_id"], "#ovni-consult-product")
+    page.locator("#ovni-consult").click()
+    expect(page.locator("#ovni-pair-result")).to_be_visible(timeout=WAIT_MS)
+    weeks_ago = page.locator("#ovni-whatif-weeks_ago input")
+    expect(weeks_ago).not_to_have_value("", timeout=WAIT_MS)
+    for name in ("weeks_ago", "bought_w4", "bought_w12", "units_w4", "mean_gap_weeks", "cust_active_w4"):
+        value = page.locator(f"#ovni-whatif-{name} input").input_value()
+        assert re.fullmatch(r"\d+(\.\d)?|", value), f"{name} starts from {value!r}"
+    weeks_ago.fill("10")
+    page.locator("#ovni-simulate").click()
+    result = page.locator("#ovni-whatif-result")
+    expect(result).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#ovni-whatif-bought_w4 input")).to_have_value("0")  # moved with the recency
+    page.screenshot(path=screenshots_dir / f"whatif-{lang}.png", full_page=True)
+    pick_customer(page, top[1]["product_id"], "#ovni-consult-product")
+    expect(page.locator("#ovni-pair-result")).to_have_count(0, timeout=WAIT_MS)
+    expect(result).to_have_count(0)
+    expect(weeks_ago).to_have_value("")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_csv_download_opens_in_columns_in_the_language_spreadsheet(
+    open_page, ui_server: Server, api: httpx.Client, lang: str
+):
+    texts = LANGS[lang]
+    separator, decimal = texts["csv"]
+    page = open_page().page
+    wait_loaded(page, ui_server.url + texts["path"])
+    page.get_by_role("tab", name=texts["explore_tab"]).click()
+    button = page.locator("a[download], button").filter(has_text=re.compile("CSV"))
+    expect(button.first).to_be_visible(timeout=WAIT_MS)
+    with page.expect_download(timeout=WAIT_MS) as download:
+        button.first.click()
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header, first = raw[3:].decode("utf-8").splitlines()[:2]
+    assert len(header.split(separator)) == 8 and len(first.split(separator)) == 8
+    probability = first.split(separator)[6]
+    assert re.fullmatch(rf"\d(\{decimal}\d+)?", probability), probability
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_model_health_says_why_a_chart_is_missing_and_why_features_are_stable(
+    open_page, ui_server: Server, api: httpx.Client, lang: str
+):
+    texts = LANGS[lang]
+    page = open_page().page
+    wait_loaded(page, ui_server.url + texts["path"])
+    page.get_by_role("tab", name=texts["model_tab"]).click()
+    expect(page.locator("#ovni-champion")).to_be_visible(timeout=WAIT_MS)
+    threshold = api.get("/model").json()["threshold"]
+    shown = f"{threshold * 100:.1f} %".replace(".", ",") if lang == "es" else f"{threshold * 100:.1f}%"
+    expect(page.locator("#ovni-champion")).to_contain_text(shown)
+    scored = [q for q in api.get("/quality").json()["items"] if q["f1"] is not None]
+    if len(scored) == 1:
+        expect(page.locator("#ovni-quality-note")).to_contain_text(texts["quality_one"])
+        expect(page.locator("#ovni-quality-plot")).to_be_hidden()
+    if api.get("/drift").json()["features"]:
+        expect(page.locator("#ovni-drift-note")).to_contain_text(texts["drift_rule"])
+        expect(page.locator("#ovni-drift-plot")).to_be_visible()
