@@ -337,14 +337,18 @@ def champion_version() -> str:
 
 
 def check_mlflow_host_guard() -> None:
-    """The team's name (OVNI_MLFLOW_ALLOWED_HOSTS) is answered; any other Host header is refused."""
+    """The team's name (OVNI_MLFLOW_ALLOWED_HOSTS) is answered; any other Host header is refused.
+    (MLflow's /health answers every host, so the guard is checked on the registry API.)"""
     port = PORTS["OVNI_PUBLISH_MLFLOW_PORT"]
-    status, _ = http(f"{MLFLOW}/health", host=f"{TEAM_MLFLOW_HOST}:{port}")
+    url = f"{MLFLOW}/api/2.0/mlflow/registered-models/get?name=ovni-purchase"
+    status, body = http(url, host=f"{TEAM_MLFLOW_HOST}:{port}")
     if status != 200:
-        raise Failed(f"MLflow refused its configured host name {TEAM_MLFLOW_HOST}: {status}")
-    status, _ = http(f"{MLFLOW}/health", host=f"not-allowed.ovni.test:{port}")
+        raise Failed(
+            f"MLflow refused its configured host name {TEAM_MLFLOW_HOST}: {status} {str(body)[:200]}"
+        )
+    status, body = http(url, host=f"not-allowed.ovni.test:{port}")
     if status != 403:
-        raise Failed(f"MLflow answered {status} to a host name not allowed (expected 403)")
+        raise Failed(f"MLflow answered {status} to a host name not allowed (expected 403): {str(body)[:200]}")
 
 
 LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { name
