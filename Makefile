@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test test-fast lint format lock benchmark clean
+.PHONY: install up test test-fast test-compose lint format lock benchmark clean
 
 install: $(STAMP)
 
@@ -45,3 +45,8 @@ benchmark: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The docker compose stack built and run for real (deploy/compose_e2e.py; docs/deploy.md). Needs root
+# or a reachable Docker engine; host ports OVNI_COMPOSE_PORT_BASE..+3 (default 13700..13703).
+test-compose:
+	$(PYTHON) deploy/compose_e2e.py

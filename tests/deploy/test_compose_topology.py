@@ -43,16 +43,22 @@ TEST_SPEEDUPS = {"code-server": {"OVNI_HPO_SECONDS": "3"}}
 HEALTHY_TIMEOUT_SECONDS = 300.0
 RUN_TIMEOUT_SECONDS = 600.0
 
-INTERPOLATION = re.compile(r"\$\$|\$\{(\w+)(?::-([^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\$|\$\{(\w+)(?:(:-|:\?)([^}]*))?\}")
+# What an operator puts in .env (the one variable without a default).
+OPERATOR_ENV = {"POSTGRES_PASSWORD": "topology-test-password"}
 
 
 def interpolate(text: str, host_env: dict[str, str]) -> str:
-    """Compose's own `${VAR:-default}` / `$$` substitution, done when the file is read."""
+    """Compose's own `${VAR:-default}` / `${VAR:?error}` / `$$` substitution, done when the file is read."""
 
     def substitute(match: re.Match) -> str:
         if match.group(0) == "$$":
             return "$"
-        return host_env.get(match.group(1)) or (match.group(2) or "")
+        name, operator, argument = match.groups()
+        value = host_env.get(name)
+        if operator == ":?" and not value:
+            raise ValueError(f"required variable {name} is missing a value: {argument}")
+        return value or (argument or "")
 
     return INTERPOLATION.sub(substitute, text)
 
@@ -87,6 +93,7 @@ class LocalTopology:
         self.services: dict[str, dict] = compose["services"]
         self.root = root
         self.host_env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_",))}
+        self.host_env.update(OPERATOR_ENV)
         self.container_port = {name: self._container_port(name) for name in self.services}
         self.local_port = {port: free_port() for port in self.container_port.values() if port is not None}
         self.volume_dirs = {name: root / "volumes" / name for name in compose.get("volumes", {})}
@@ -254,7 +261,7 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             self.topology.command(name),
             env=self.topology.environment(name),
-            cwd=REPO_ROOT,  # the image's WORKDIR /app holds the code
+            cwd=REPO_ROOT,  # the image's WORKDIR /opt/ovni holds the code
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -425,6 +432,37 @@ def test_compose_file_declares_a_complete_deployment():
     dockerfile = DOCKERFILE.read_text()
     assert "requirements.lock" in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE), "the image must not run as root"
+    assert not re.match(r"\s*#\s*syntax\s*=", dockerfile), (
+        "a syntax directive makes BuildKit fetch its front end from a registry"
+    )
+
+
+def test_compose_file_builds_one_image_and_publishes_on_localhost_only():
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    services = compose["services"]
+    assert [name for name, service in services.items() if "build" in service] == ["code-server"]
+    ovni_images = {service["image"] for name, service in services.items() if name != POSTGRES_SERVICE}
+    assert ovni_images == {"${OVNI_IMAGE:-ovni:latest}"}, "every OVNI service runs the one built image"
+    for name, service in services.items():
+        for published in service.get("ports", []):
+            assert interpolate(published, OPERATOR_ENV).startswith("127.0.0.1:"), (name, published)
+    env = {**OPERATOR_ENV, "OVNI_PUBLISH_ADDRESS": "0.0.0.0", "OVNI_PUBLISH_API_PORT": "13999"}
+    assert interpolate(services["api"]["ports"][0], env) == "0.0.0.0:13999:8000"
+
+
+def test_compose_file_requires_a_postgres_password():
+    text = COMPOSE_FILE.read_text()
+    with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
+        interpolate(text, {})
+    assert "topology-test-password" in interpolate(text, OPERATOR_ENV)
+
+
+def test_mlflow_allowed_hosts_come_from_the_environment():
+    command = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["mlflow"]["command"]
+    allowed = command[command.index("--allowed-hosts") + 1]
+    assert "mlflow:5000" in interpolate(allowed, OPERATOR_ENV).split(",")
+    team = {**OPERATOR_ENV, "OVNI_MLFLOW_ALLOWED_HOSTS": "mlflow,mlflow:5000,ovni.example.org:*"}
+    assert interpolate(allowed, team) == "mlflow,mlflow:5000,ovni.example.org:*"
 
 
 def test_compose_services_work_together(compose_stack, tmp_path: Path):
