@@ -425,10 +425,11 @@ def test_compose_file_declares_a_complete_deployment():
             assert condition == {"condition": "service_healthy"}, (name, dependency)
     pipeline_env = services["code-server"]["environment"]
     assert pipeline_env["OVNI_MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
-    for writer_or_reader in ("code-server", "api"):
+    for writer_or_reader in ("code-server", "api", "daemon"):  # the daemon reads the runs' liveness locks
         assert any(v.startswith("ovni_home:") for v in services[writer_or_reader]["volumes"])
     instance = yaml.safe_load((REPO_ROOT / "deploy" / "dagster.yaml").read_text())
     assert instance["run_coordinator"]["config"]["max_concurrent_runs"] == 1
+    assert instance["run_launcher"]["class"] == "OvniRunLauncher" and instance["run_monitoring"]["enabled"]
     dockerfile = DOCKERFILE.read_text()
     assert "requirements.lock" in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE), "the image must not run as root"
@@ -480,20 +481,17 @@ def test_compose_services_work_together(compose_stack, tmp_path: Path):
     assert {"ingest_job", "train_job", "predict_job"} <= {job["name"] for job in repository["jobs"]}
 
     # New files dropped into the landing volume, as docs/deploy.md tells a user to. From there the daemon
-    # does everything: the landing sensor starts ingest_job, no_champion_sensor the first train_job,
-    # new_champion_sensor the predict_job; each waits in the run queue and runs in the code server.
+    # does everything: cycle_sensor starts ingest_job, then the first train_job, then the predict_job;
+    # each waits in the run queue and runs in the code server.
     landing = topology.volume_dirs["ovni_home"] / "landing"
     subprocess.run(
         [str(VENV_BIN / "ovni"), "generate", "--out", str(landing), "--customers", "60", "--weeks", "16"],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
-    for job, trigger in (
-        ("ingest_job", "landing"),
-        ("train_job", "no_champion"),
-        ("predict_job", "new_champion"),
-    ):
+    for job, step in (("ingest_job", "ingest"), ("train_job", "train"), ("predict_job", "predict")):
         run = wait_for_job_success(topology, job, logs)
-        assert {"key": "ovni/trigger", "value": trigger} in run["tags"], run
+        assert {"key": "ovni/trigger", "value": "sensor"} in run["tags"], run
+        assert {"key": "ovni/step", "value": step} in run["tags"], run
         # Recorded in Postgres: it went through the queue and materialized assets.
         assert dagster_events(postgres, run["runId"], "PIPELINE_ENQUEUED") == 1, job
         assert dagster_events(postgres, run["runId"], "ASSET_MATERIALIZATION") > 0, job
