@@ -149,6 +149,8 @@ def wait_until(condition, what: str, seconds: float = WAIT_SECONDS, log: Path | 
 
 def started_step(home: Path, step_key: str):
     """The newest run's id once `step_key` started in it (read from the home's event log)."""
+    if not (home / "dagster" / "history").is_dir():  # no run recorded yet
+        return None
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         runs = instance.get_runs(limit=1)
         if not runs or runs[0].is_finished:
