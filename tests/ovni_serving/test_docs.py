@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "ovni_ui"))
+sys.path.append(str(Path(__file__).parents[1] / "ovni_ui"))  # after tests/ovni_serving: its conftest wins
 
 from served import CHROMIUM, CHROMIUM_ARGS, Server, build_served_home, start_api
 
