@@ -230,6 +230,7 @@ def test_a_file_still_being_written_is_left_for_a_later_run(serving_home):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # three pipeline runs: land, retract (ingest_job), republish
 def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving_home):
     home, last_week = serving_home
     warehouse, snapshot, model = (
