@@ -90,7 +90,7 @@ LANDING_SUFFIXES = (".parquet", ".csv")
 def table_for_file_name(name: str) -> SourceTable | None:
     """The source table a landed file belongs to, or None if the name is not a landing file.
 
-    The one definition of "is this a landing file?" (ingestion, landing sensor, `ovni up`): the name starts
+    The one definition of "is this a landing file?" (ingestion, the cycle's facts, `ovni up`): the name starts
     with a table's prefix and ends in `.parquet`/`.csv`, both in any case; dot-files and names ending in
     `.part`/`.tmp` (so `transacciones.csv.part`) are files still being written and never match.
     """
