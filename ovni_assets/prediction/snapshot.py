@@ -75,29 +75,28 @@ def publish_snapshot(warehouse: duckdb.DuckDBPyConnection, serving_path: Path) -
     )
 
 
-def published_batch_id(serving_path: Path) -> str | None:
-    """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
+def _published_rows(serving_path: Path, sql: str) -> list[tuple] | None:
+    """Rows of a query on the serving snapshot, or None when there is no readable snapshot."""
     if not serving_path.exists():
         return None
     try:
         with duckdb.connect(str(serving_path), read_only=True) as con:
-            rows = con.execute("SELECT batch_id FROM snapshot_info LIMIT 1").fetchall()
+            return con.execute(sql).fetchall()
     except duckdb.Error:
         return None
+
+
+def published_batch_id(serving_path: Path) -> str | None:
+    """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
+    rows = _published_rows(serving_path, "SELECT batch_id FROM snapshot_info LIMIT 1")
     return rows[0][0] if rows else None
 
 
 def published_model_versions(serving_path: Path) -> set[str] | None:
     """The model versions the serving snapshot's `model_versions` lists, or None when there is no readable
     snapshot."""
-    if not serving_path.exists():
-        return None
-    try:
-        with duckdb.connect(str(serving_path), read_only=True) as con:
-            rows = con.execute("SELECT model_version FROM model_versions").fetchall()
-    except duckdb.Error:
-        return None
-    return {str(row[0]) for row in rows}
+    rows = _published_rows(serving_path, "SELECT model_version FROM model_versions")
+    return None if rows is None else {str(row[0]) for row in rows}
 
 
 def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, created_at: datetime):

@@ -60,21 +60,26 @@ RUN_A_JOB = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_a_killed_run_is_failed_by_ovni_run_and_by_run_monitoring(ovni_home):
-    """A run killed -9 mid-step stays STARTED; `fail_dead_runs` (what `ovni run` does first) and the run
-    launcher's health check (what the daemon's run monitoring asks) both see it dead."""
+def kill_a_run_mid_step(settings) -> None:
+    """Start a real run on the home's instance and kill -9 its process inside its step."""
     worker = subprocess.Popen(
         [sys.executable, "-c", RUN_A_JOB],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "OVNI_HOME": str(ovni_home.home), "DAGSTER_HOME": str(ovni_home.dagster_home)},
+        env={**os.environ, "OVNI_HOME": str(settings.home), "DAGSTER_HOME": str(settings.dagster_home)},
     )
     try:
         assert worker.stdout.readline().strip() == "running"
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_failed_by_ovni_run_and_by_run_monitoring(ovni_home):
+    """A run killed -9 mid-step stays STARTED; `fail_dead_runs` (what `ovni run` does first) and the run
+    launcher's health check (what the daemon's run monitoring asks) both see it dead."""
+    kill_a_run_mid_step(ovni_home)
     with dg.DagsterInstance.get() as instance:
         [run] = instance.get_runs()
         assert run.status == dg.DagsterRunStatus.STARTED  # nobody recorded the death
@@ -95,17 +100,7 @@ def test_a_killed_run_is_failed_by_ovni_run_and_by_run_monitoring(ovni_home):
 
 @pytest.mark.slow
 def test_ovni_run_fails_the_dead_run_before_it_starts(ovni_home):
-    worker = subprocess.Popen(
-        [sys.executable, "-c", RUN_A_JOB],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OVNI_HOME": str(ovni_home.home), "DAGSTER_HOME": str(ovni_home.dagster_home)},
-    )
-    try:
-        assert worker.stdout.readline().strip() == "running"
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
+    kill_a_run_mid_step(ovni_home)
     with dg.DagsterInstance.get() as instance:
         [run] = instance.get_runs()
         assert fail_dead_runs(instance, ovni_home.run_liveness_dir) == [run.run_id]

@@ -62,6 +62,15 @@ def register_champion(settings, champion=True) -> str:
     return str(version.version)
 
 
+def served_a_day_ago(instance, settings) -> str:
+    """A champion trained 30 hours ago (past the cooldown) that scored the target week; its version."""
+    ingested(instance, hours_ago=30)
+    version = register_champion(settings)
+    report(instance, "purchase_model", hours_ago=30, champion_version=version, model_version=version)
+    report(instance, "predictions", batch_id="b1", target_week="2024-10-07", model_version=version)
+    return version
+
+
 def tick(instance):
     return cycle_sensor(dg.build_sensor_context(instance=instance))
 
@@ -159,10 +168,7 @@ def test_first_model_then_the_target_week_then_nothing(ovni_home):
 
 def test_a_manual_promotion_is_scored_because_the_registry_says_so(ovni_home):
     with dg.instance_for_test() as instance:
-        ingested(instance, hours_ago=30)
-        first = register_champion(ovni_home)
-        report(instance, "purchase_model", hours_ago=30, champion_version=first, model_version=first)
-        report(instance, "predictions", batch_id="b1", target_week="2024-10-07", model_version=first)
+        first = served_a_day_ago(instance, ovni_home)
         second = register_champion(ovni_home)  # `ovni promote` moves the alias: no training happened
         request = tick(instance)
         assert request.job_name == "predict_job"
@@ -171,10 +177,7 @@ def test_a_manual_promotion_is_scored_because_the_registry_says_so(ovni_home):
 
 def test_drift_retrains_once_per_report_and_a_failing_step_stops_after_its_attempts(ovni_home):
     with dg.instance_for_test() as instance:
-        ingested(instance, hours_ago=30)
-        version = register_champion(ovni_home)
-        report(instance, "purchase_model", hours_ago=30, champion_version=version, model_version=version)
-        report(instance, "predictions", batch_id="b1", target_week="2024-10-07", model_version=version)
+        version = served_a_day_ago(instance, ovni_home)
         report(instance, "drift_report", drifted_features=3, reference_model_version=version, week_start="x")
         request = tick(instance)
         assert request.job_name == "train_job" and request.tags["ovni/retrain_reason"].startswith("drift")
@@ -195,10 +198,7 @@ def test_drift_retrains_once_per_report_and_a_failing_step_stops_after_its_attem
 
 def test_the_weekly_schedule_retrains_unless_within_the_cooldown(ovni_home):
     with dg.instance_for_test() as instance:
-        ingested(instance, hours_ago=30)
-        version = register_champion(ovni_home)
-        report(instance, "purchase_model", hours_ago=30, champion_version=version, model_version=version)
-        report(instance, "predictions", batch_id="b1", target_week="2024-10-07", model_version=version)
+        version = served_a_day_ago(instance, ovni_home)
         context = dg.build_schedule_context(instance=instance)
         request = retrain_schedule(context)
         assert request.tags["ovni/retrain_reason"] == "weekly schedule (fallback retrain)"
