@@ -199,13 +199,14 @@ def test_drift_retrains_once_per_report_and_a_failing_step_stops_after_its_attem
 def test_the_weekly_schedule_retrains_unless_within_the_cooldown(ovni_home):
     with dg.instance_for_test() as instance:
         version = served_a_day_ago(instance, ovni_home)
-        context = dg.build_schedule_context(instance=instance)
-        request = retrain_schedule(context)
+        with dg.build_schedule_context(instance=instance) as context:  # closes the instance it opens
+            request = retrain_schedule(context)
         assert request.tags["ovni/retrain_reason"] == "weekly schedule (fallback retrain)"
         assert request.tags["ovni/trigger"] == "schedule"
 
         report(instance, "purchase_model", champion_version=version, model_version="2")
-        skipped = retrain_schedule(dg.build_schedule_context(instance=instance))
+        with dg.build_schedule_context(instance=instance) as context:
+            skipped = retrain_schedule(context)
         assert "not a training" in skipped.skip_message
 
 
