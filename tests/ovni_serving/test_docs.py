@@ -53,7 +53,9 @@ def _documented_requests(schema: dict) -> Iterator[tuple[str, str, dict]]:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             in_path = [p for p in operation.get("parameters", []) if p["in"] == "path"]
-            values = {p["name"]: p["examples"][0] for p in in_path if p.get("examples")}
+            # FastAPI puts a path parameter's examples on the parameter or on its schema
+            given = {p["name"]: p.get("examples") or p.get("schema", {}).get("examples") for p in in_path}
+            values = {name: examples[0] for name, examples in given.items() if examples}
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             examples = bodies[body["schema"]["$ref"].rsplit("/", 1)[-1]].get("examples", []) if body else []
             if len(values) < len(in_path) or (body and not examples) or not (in_path or body):

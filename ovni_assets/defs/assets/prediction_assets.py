@@ -59,6 +59,9 @@ def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def serving_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = get_settings()
     with warehouse.get_connection() as con:
+        # model_versions from the registry as it is now: a training killed after registering its version
+        # never wrote the table, and the snapshot must still list every complete version.
+        registry.write_model_versions(con, registry.client_for(settings))
         info = snapshot.publish_snapshot(con, settings.serving_path)
     return dg.MaterializeResult(
         metadata={
