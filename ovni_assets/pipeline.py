@@ -81,7 +81,7 @@ def open_stores(settings: OvniSettings) -> Iterator[dg.DagsterInstance]:
 
 def run_weekly_cycle(force_retrain: bool = False) -> int:
     """Ingest what is new, retrain when warranted, score the target week, publish. Exit code for the CLI."""
-    from ovni_assets.defs.run_launcher import fail_dead_runs
+    from ovni_assets.defs.run_launcher import fail_dead_runs, forget_finished_runs
 
     settings = get_settings().ensure_layout()
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -90,6 +90,7 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
         with open_stores(settings) as instance:
             for run_id in fail_dead_runs(instance, settings.run_liveness_dir):
                 print(f"ovni run: marked run {run_id} failed: its process had died")
+            forget_finished_runs(instance, settings.run_liveness_dir)
             execute_cycle(settings, instance, force_retrain)
     except RunFailed as failed:
         print(f"ovni run: {failed}", file=sys.stderr)

@@ -15,6 +15,7 @@ import dagster as dg
 from ovni_assets.cycle.facts import read_cycle_facts
 from ovni_assets.cycle.plan import Step, StepKind, plan_next_step
 from ovni_assets.defs.jobs import ingest_job, predict_job, train_job, weekly_job
+from ovni_assets.defs.run_launcher import forget_finished_runs
 from ovni_assets.keys import STEP_KEY_TAG
 from ovni_assets.settings import get_settings
 
@@ -48,7 +49,9 @@ def request_step(instance: dg.DagsterInstance, step: Step, trigger: str) -> dg.R
     "train (first model, drift, degradation, age), predict the target week, republish the snapshot.",
 )
 def cycle_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    facts = read_cycle_facts(context.instance, get_settings(), wait_for_warehouse=False)
+    settings = get_settings()
+    forget_finished_runs(context.instance, settings.run_liveness_dir)
+    facts = read_cycle_facts(context.instance, settings, wait_for_warehouse=False)
     step = plan_next_step(facts)
     context.log.info(f"plan_next_step: {step.kind}: {step.reason}")
     if not step.runs_something:

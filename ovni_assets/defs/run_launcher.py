@@ -54,6 +54,16 @@ def fail_dead_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> list[str
     return failed
 
 
+def forget_finished_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> None:
+    """Remove the lock files left by runs that are finished (e.g. marked failed by the code server)."""
+    if not liveness_dir.exists():
+        return
+    for lock in liveness_dir.glob("*.lock"):
+        run = instance.get_run_by_id(lock.stem)
+        if (run is None or run.is_finished) and liveness.is_alive(liveness_dir, lock.stem) is not True:
+            liveness.forget(liveness_dir, lock.stem)
+
+
 class OvniRunLauncher(DefaultRunLauncher):
     """Dagster's default launcher (runs start as subprocesses of the code server) that can answer run
     monitoring's health check from the run's liveness lock."""
