@@ -75,9 +75,9 @@ WITH lines AS (
 ), netted AS (
     SELECT customer_id, product_id, order_id,
         min(purchase_date) AS purchase_date,
-        sum(items) AS items,
-        coalesce(sum(items) FILTER (WHERE items > 0), 0) AS gross_items,
-        coalesce(-sum(items) FILTER (WHERE items < 0), 0) AS returned_items,
+        round(sum(items), 9) AS items,  -- rounded: a sum of doubles depends on the order threads add them
+        round(coalesce(sum(items) FILTER (WHERE items > 0), 0), 9) AS gross_items,
+        round(coalesce(-sum(items) FILTER (WHERE items < 0), 0), 9) AS returned_items,
         count(*) AS line_count
     FROM lines
     GROUP BY customer_id, product_id, order_id

@@ -98,7 +98,8 @@ KEY_COLUMNS = ["customer_id", "product_id", "week_start"]
 
 # The rows of weeks >= {since} (the first week in a full build).
 WEEKLY_PURCHASES_SELECT = """
-SELECT customer_id, product_id, week_start, sum(items) AS units, count(DISTINCT order_id) AS orders,
+SELECT customer_id, product_id, week_start, round(sum(items), 9) AS units,
+    count(DISTINCT order_id) AS orders,
     count(DISTINCT purchase_date) AS purchase_days,
     min(purchase_date) AS first_purchase_date, max(purchase_date) AS last_purchase_date
 FROM transactions
@@ -112,8 +113,10 @@ GROUP BY customer_id, product_id, week_start
 # since - 25 weeks (or the first week); all-history aggregates (totals, first purchase, distinct products)
 # add a prefix from the weeks before it. Each grid is sorted once (one window spec per grid); the pair grid
 # is expanded from the purchase weeks, which carry the pair-level constants (first purchase, prefix totals),
-# so its window needs only lags. Counts are cast to INTEGER: DuckDB's sum() gives HUGEINT, which made joins
-# and the table write about 15% slower at 10×. Add a pair feature: a column in `pair_windows`, then
+# so its window needs only lags. Sums of units in a GROUP BY are rounded to 9 decimals: DuckDB adds doubles
+# in whatever order its threads meet them, and last-bit differences made two builds of the same data differ
+# (and the model's histogram bins with them). Counts are cast to INTEGER: DuckDB's sum() gives HUGEINT,
+# which makes joins and the table write slower. Add a pair feature: a column in `pair_windows`, then
 # `history`, then the final SELECT and PAIR_FEATURES_PROJECTION (and FEATURE_COLUMNS).
 PAIR_FEATURE_ROWS_SELECT = """
 WITH weeks AS (
@@ -129,7 +132,8 @@ pairs AS (
 ),
 -- pair level: all-history totals of the weeks before grid_start
 pair_prefix AS (
-    SELECT customer_id, product_id, count(*) AS bought, sum(units) AS units, sum(purchase_days) AS days
+    SELECT customer_id, product_id, count(*) AS bought, round(sum(units), 9) AS units,
+        sum(purchase_days) AS days
     FROM weekly_purchases WHERE week_start < DATE '{grid_start}' GROUP BY ALL
 ),
 -- each purchase week since grid_start, with the pair's running totals, spans the weeks up to the pair's next
@@ -196,7 +200,7 @@ pair_purchases AS (
 ),
 -- customer level: customers active since grid_start, dense from their first active week in the grid
 customer_weeks AS (
-    SELECT customer_id, week_start, count(*) AS products, sum(units) AS units,
+    SELECT customer_id, week_start, count(*) AS products, round(sum(units), 9) AS units,
         max(last_purchase_date) AS last_purchase_date
     FROM recent_purchases GROUP BY ALL
 ), customer_days AS (

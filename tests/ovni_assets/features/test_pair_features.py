@@ -189,3 +189,40 @@ def test_ratios_are_finite_when_a_pair_is_bought_twice_in_its_only_week():
         "SELECT count(*) FROM pair_features WHERE isinf(day_gap_ratio) OR isinf(gap_ratio)"
     ).fetchall()[0][0]
     assert infinite == 0
+
+
+def test_a_build_gives_the_same_bits_whatever_the_threads():
+    """Units in thirds (as in the real data) summed by parallel threads: the features, and so the model
+    trained on them, must not depend on the order DuckDB adds them in."""
+    rng = np.random.default_rng(11)
+    n = 400_000  # several row groups, so the GROUP BYs run on several threads
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 60, n),
+            "product_id": rng.integers(100, 110, n),
+            "order_id": np.arange(n),
+            "purchase_date": pd.Timestamp(MONDAY) + pd.to_timedelta(rng.integers(0, 7 * 12, n), unit="D"),
+            "items": rng.integers(1, 40, n) / 3,
+        }
+    )
+    built = []
+    for threads in (1, 4):
+        con = duckdb.connect(config={"threads": threads})
+        con.register("tx", tx)
+        con.execute(
+            "CREATE TABLE transactions AS SELECT customer_id, product_id, order_id, purchase_date::DATE AS "
+            "purchase_date, date_trunc('week', purchase_date)::DATE AS week_start, items FROM tx"
+        )
+        con.execute(
+            "CREATE TABLE customers AS SELECT DISTINCT customer_id, 'ABARROTES' AS customer_type, -33.4 AS "
+            "latitude, -70.6 AS longitude, 3 AS num_deliver_per_week FROM tx"
+        )
+        con.execute(
+            "CREATE TABLE products AS SELECT DISTINCT product_id, 'B' AS brand, 'BEBIDAS' AS category, "
+            "'GASEOSAS' AS sub_category, 'HIGH' AS segment, 'LATA' AS package, 0.35 AS size FROM tx"
+        )
+        build_weekly_purchases(con)
+        build_pair_features(con)
+        query = "SELECT * FROM pair_features ORDER BY customer_id, product_id, week_start"
+        built.append(con.execute(query).df())
+    pd.testing.assert_frame_equal(built[0], built[1], check_exact=True)
