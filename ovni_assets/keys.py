@@ -51,3 +51,7 @@ REQUIRED_VERSION_TAGS = (
 )
 PROMOTION_REASON_TAG = "promotion_reason"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
+
+# Tags of an MLflow training run.
+DAGSTER_RUN_ID_TAG = "dagster_run_id"  # the Dagster run that trained (also a model-version tag)
+INTERRUPTED_TAG = "ovni.interrupted"  # why a run left RUNNING by a dead process was ended

@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from ovni_assets.cycle import liveness
+from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import connect, run_lock
 
@@ -75,12 +76,14 @@ class MlflowTracking(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def training_run(self, dagster_run_id: str) -> Iterator[mlflow.ActiveRun]:
-        """An active MLflow run tagged with the Dagster run; FAILED if the block raises, else FINISHED."""
-        from ovni_assets.model.registry import ensure_experiment
+        """An active MLflow run tagged with the Dagster run; FAILED if the block raises, else FINISHED.
+        Runs left RUNNING by trainings whose process died are marked KILLED first."""
+        from ovni_assets.model.registry import end_interrupted_runs, ensure_experiment
 
         settings = OvniSettings(home=Path(self.home), mlflow_tracking_uri=self.tracking_uri)
         experiment_id = ensure_experiment(settings)
-        with mlflow.start_run(experiment_id=experiment_id, tags={"dagster_run_id": dagster_run_id}) as run:
+        end_interrupted_runs(settings)
+        with mlflow.start_run(experiment_id=experiment_id, tags={DAGSTER_RUN_ID_TAG: dagster_run_id}) as run:
             yield run
 
 

@@ -1,5 +1,6 @@
 """Dead runs never block the queue: the run launcher tells Dagster's run monitoring whether a run's process
-is alive, and `ovni run` fails the dead runs of its instance before it starts.
+is alive, and `ovni run` fails the dead runs of its instance before it starts. The MLflow run of a dead
+training is ended too (KILLED), so the MLflow UI does not show it running for good.
 
 Both ask the same question of the run's liveness lock (`ovni_assets.cycle.liveness`), which its process
 holds while it executes. Both instance configs (`OVNI_HOME/dagster/dagster.yaml` and `deploy/dagster.yaml`)
@@ -37,6 +38,13 @@ def why_dead(record: RunRecord, liveness_dir: Path, now: float | None = None) ->
     return None
 
 
+def end_mlflow_run_of(run_id: str) -> None:
+    """End the MLflow run of a dead training (imported here: the daemon loads this module on start)."""
+    from ovni_assets.model.registry import end_interrupted_runs
+
+    end_interrupted_runs(get_settings(), run_id)
+
+
 def fail_dead_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> list[str]:
     """Mark every unfinished run whose process is gone as failed (freeing the queue); their ids."""
     failed = []
@@ -50,6 +58,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> list[str
             continue
         instance.report_run_failed(run, f"Marked failed by OVNI: {reason}.")
         liveness.forget(liveness_dir, run.run_id)
+        end_mlflow_run_of(run.run_id)
         failed.append(run.run_id)
     return failed
 
@@ -85,4 +94,5 @@ class OvniRunLauncher(DefaultRunLauncher):
         if latest is not None and latest.is_finished:
             return CheckRunHealthResult(WorkerStatus.SUCCESS)
         liveness.forget(liveness_dir, run.run_id)
+        end_mlflow_run_of(run.run_id)
         return CheckRunHealthResult(WorkerStatus.FAILED, reason)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import mlflow
 
-from ovni_assets.keys import PROMOTION_REASON_TAG
+from ovni_assets.keys import DAGSTER_RUN_ID_TAG, PROMOTION_REASON_TAG
 from ovni_assets.model import promotion, registry, training
 from ovni_assets.model.tracking import LoggedModel, log_training_run
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
@@ -43,7 +43,7 @@ def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[s
         "val_f1": repr(validation.f1),
         "val_weeks": ",".join(str(w) for w in validation.weeks),
         "val_weekly_f1": training.json_weekly_f1(result.weekly_f1()),
-        "dagster_run_id": dagster_run_id,
+        DAGSTER_RUN_ID_TAG: dagster_run_id,
     }
 
 

@@ -22,6 +22,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ovni_assets.keys import (
+    DAGSTER_RUN_ID_TAG,
+    INTERRUPTED_TAG,
     PREVIOUS_CHAMPION_TAG,
     PROMOTION_REASON_TAG,
     REQUIRED_VERSION_TAGS,
@@ -91,6 +93,33 @@ def ensure_experiment(settings: OvniSettings) -> str:
         if experiment.tags.get(key) != value:
             client.set_experiment_tag(experiment.experiment_id, key, value)
     return experiment.experiment_id
+
+
+def end_interrupted_runs(settings: OvniSettings, dagster_run_id: str | None = None) -> list[str]:
+    """Mark KILLED the training runs still RUNNING (only the one of `dagster_run_id` when given); their ids.
+
+    A run still RUNNING whose Dagster run died belongs to a process killed (kill -9, a lost container)
+    before MLflow could end it. Called when a dead run is marked failed, and as a training starts: a
+    training holds the warehouse run lock, so then no other one is alive.
+    """
+    if settings.mlflow_tracking_uri is None and not settings.mlflow_db_path.exists():
+        return []
+    client = client_for(settings)
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is None:
+        return []
+    query = "attributes.status = 'RUNNING'"
+    if dagster_run_id is not None:
+        query += f" AND tags.{DAGSTER_RUN_ID_TAG} = '{dagster_run_id}'"
+    ended = []
+    for run in client.search_runs([experiment.experiment_id], filter_string=query, max_results=1000):
+        if DAGSTER_RUN_ID_TAG not in run.data.tags:  # not a training of OVNI's
+            continue
+        reason = f"its process died before the run ended (Dagster run {run.data.tags[DAGSTER_RUN_ID_TAG]})"
+        client.set_tag(run.info.run_id, INTERRUPTED_TAG, reason)
+        client.set_terminated(run.info.run_id, status="KILLED")
+        ended.append(run.info.run_id)
+    return ended
 
 
 def _rebase_artifact_locations(settings: OvniSettings, old: str) -> None:

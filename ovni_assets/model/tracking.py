@@ -29,6 +29,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve
 from threadpoolctl import threadpool_limits
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
 from ovni_assets.model.training import ONE_WEEK, TrainingResult, model_input
 from ovni_assets.settings import MODEL_NAME, OvniSettings, get_settings
@@ -66,7 +67,7 @@ def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> Logg
         raise RuntimeError("no active MLflow run (the MlflowTracking resource starts one)")
     settings = get_settings()
     validation, training = result.validation, result.training
-    dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get("dagster_run_id")
+    dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get(DAGSTER_RUN_ID_TAG)
     mlflow.set_tags(
         {
             "mlflow.runName": run_name(result),

@@ -231,3 +231,26 @@ def test_a_half_made_version_is_never_champion_listed_or_promoted(ovni_home, tra
 def test_registry_module_imports_no_dagster():
     code = "import sys, ovni_assets.model.registry; sys.exit(1 if 'dagster' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_training_ends_the_runs_its_killed_predecessors_left_running(ovni_home):
+    """A training killed with -9 leaves its MLflow run RUNNING: marking its Dagster run failed, or the next
+    training, marks it KILLED; a running run that is not a training of OVNI's (a notebook's) is left alone."""
+    from ovni_assets.defs.resources import mlflow_resource
+    from ovni_assets.keys import DAGSTER_RUN_ID_TAG, INTERRUPTED_TAG
+
+    client = registry.client_for(ovni_home)
+    experiment_id = registry.ensure_experiment(ovni_home)
+    dead = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: "dead-dagster-run"}).info.run_id
+    notebook = client.create_run(experiment_id).info.run_id
+
+    other_dead = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: "other-dagster-run"}).info.run_id
+    assert registry.end_interrupted_runs(ovni_home, "other-dagster-run") == [other_dead]
+    assert client.get_run(dead).info.status == "RUNNING"  # only the named Dagster run's
+
+    with mlflow_resource(ovni_home).training_run("new-dagster-run") as run:
+        assert client.get_run(dead).info.status == "KILLED"
+        assert "process died" in client.get_run(dead).data.tags[INTERRUPTED_TAG]
+        assert client.get_run(notebook).info.status == "RUNNING"
+        assert client.get_run(run.info.run_id).info.status == "RUNNING"
+    assert client.get_run(run.info.run_id).info.status == "FINISHED"
