@@ -21,11 +21,14 @@ $(STAMP): pyproject.toml requirements.lock
 up: install
 	$(BIN)/ovni up
 
+# Test files run in parallel on TEST_WORKERS processes (pytest-xdist; one file stays on one worker).
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -468,12 +468,14 @@ class OvniPage:
         frame = pd.DataFrame(
             {
                 tr("col_week"): weeks * 2,
-                tr("f1_axis"): [q["f1"] for q in rows]
-                + [validation.get(str(q.get("model_version"))) for q in rows],
+                # whole percents: the chart's axis and tooltips cannot write decimals with a comma
+                tr("f1_axis"): [percent(q["f1"]) for q in rows]
+                + [percent(validation.get(str(q.get("model_version")))) for q in rows],
                 tr("quality_series"): [tr("realized_f1")] * len(rows)
                 + [tr("validation_f1_series")] * len(rows),
             }
         ).dropna()
+        frame[tr("f1_axis")] = frame[tr("f1_axis")].astype(int)
         note = tr("quality_latest", week=week, f1=tr.number(latest["f1"], 3))
         return views.banner("info", note), gr.update(value=frame, visible=True)
 
@@ -538,6 +540,11 @@ def _minutes(timestamp: Any) -> str:
     if moment.tzinfo is not None:
         moment = moment.tz_convert("UTC").tz_localize(None)
     return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def percent(value: float | None) -> int | None:
+    """A score in [0, 1] as a whole percent (None stays None)."""
+    return None if value is None else round(100 * value)
 
 
 def drift_status(feature: Mapping[str, Any]) -> str:
@@ -706,7 +713,8 @@ def build_app(
                             color=tr("quality_series"),
                             title=tr("quality_title"),
                             height=300,
-                            y_lim=[0, 1],
+                            y_lim=[0, 100],
+                            y_axis_format="d",
                             visible=False,
                             elem_id="ovni-quality-plot",
                         )

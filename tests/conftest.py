@@ -24,6 +24,7 @@ def ovni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("OVNI_HOME", str(home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "2")
+    monkeypatch.setenv("OVNI_HPO_MAX_TRIALS", "1")  # the default parameters: the same model on any machine
     settings = get_settings().ensure_layout()
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
     return settings

@@ -60,11 +60,15 @@ def train_challenger(
     decision = promotion.decide_promotion(con, champion, result.weekly_f1())
     client.set_model_version_tag(MODEL_NAME, logged.version, PROMOTION_REASON_TAG, decision.reason)
     previous = champion.version if champion else None
+    # The lineage first: a process killed after the alias moved still leaves a champion the snapshot can
+    # trace to its raw files (lineage of a version that never became champion is harmless).
+    con.execute("BEGIN TRANSACTION")
+    training.record_training_files(con, result.training.snapshot_id, logged.version)
+    con.execute("COMMIT")
     if decision.promote:
         registry.move_champion(client, logged.version)
     try:
         con.execute("BEGIN TRANSACTION")
-        training.record_training_files(con, result.training.snapshot_id, logged.version)
         registry.write_model_versions(con, client)
         con.execute("COMMIT")
     except Exception:

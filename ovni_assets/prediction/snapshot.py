@@ -15,6 +15,7 @@ import duckdb
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
+from ovni_assets.model.training import TRAINING_SNAPSHOT_FILES_DDL
 from ovni_assets.prediction.batch import LATEST_PREDICTIONS_VIEW
 from ovni_assets.warehouse import table_exists
 
@@ -125,6 +126,9 @@ def _write_snapshot(warehouse: duckdb.DuckDBPyConnection, temp_path: Path, creat
                WHERE week_start = ? AND ? ORDER BY customer_id, product_id""",
             [target.target_week, target.in_progress],
         )
+        # A champion promoted by hand, or by a training of an older release killed after promoting, may
+        # have no lineage rows: its batches are listed with empty file columns.
+        warehouse.execute(TRAINING_SNAPSHOT_FILES_DDL)
         warehouse.execute(
             "CREATE TABLE snap.lineage AS " + LINEAGE_SQL.replace("wh.", f'"{warehouse_name}".main.')
         )

@@ -14,7 +14,7 @@ OVNI = str(Path(sys.executable).with_name("ovni"))
 
 
 def run_ovni(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2"}
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2", "OVNI_HPO_MAX_TRIALS": "1"}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run([OVNI, *args], env=env, capture_output=True, text=True, timeout=timeout)
 

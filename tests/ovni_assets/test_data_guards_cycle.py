@@ -31,7 +31,13 @@ HISTORY_TABLES = {
 
 
 def ovni(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5", **(env or {})}
+    environment = {
+        **os.environ,
+        "OVNI_HOME": str(home),
+        "OVNI_HPO_SECONDS": "0.5",
+        "OVNI_HPO_MAX_TRIALS": "1",
+        **(env or {}),
+    }
     environment.pop("DAGSTER_HOME", None)
     return subprocess.run(
         [str(Path(sys.executable).parent / "ovni"), *args],

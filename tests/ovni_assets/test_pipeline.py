@@ -130,7 +130,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
 
 
 def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5"}
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5", "OVNI_HPO_MAX_TRIALS": "1"}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run(
         [str(Path(sys.executable).parent / "ovni"), *args],

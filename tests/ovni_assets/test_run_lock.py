@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ovni_assets.warehouse import RunLockTimeout, connect, run_lock
@@ -69,10 +70,13 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_ovni_runs_started_together_both_succeed(ovni_home, sodai_dir):
-    for path in sodai_dir.glob("*.parquet"):
+def test_two_ovni_runs_started_together_both_succeed(ovni_home, small_landing):
+    for path in small_landing.glob("*.parquet"):
         shutil.copy(path, ovni_home.landing_dir / path.name)
-    env = {**os.environ, "OVNI_HOME": str(ovni_home.home), "OVNI_HPO_SECONDS": "2"}
+    with duckdb.connect() as con:
+        query = f"SELECT count(*) FROM '{small_landing}/transacciones*.parquet'"
+        landed = con.execute(query).fetchone()[0]
+    env = {**os.environ, "OVNI_HOME": str(ovni_home.home), "OVNI_HPO_MAX_TRIALS": "1"}
     runs = [
         subprocess.Popen([OVNI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -81,5 +85,5 @@ def test_two_ovni_runs_started_together_both_succeed(ovni_home, sodai_dir):
 
     assert [code for code, _ in outcomes] == [0, 0], [err[-2000:] for _, err in outcomes]
     with connect(ovni_home.warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == 178_850
+        assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == landed
         assert con.execute("SELECT count(*) FROM ingested_files").fetchone()[0] == 3

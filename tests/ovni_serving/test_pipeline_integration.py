@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def ovni(home, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2"}
+    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2", "OVNI_HPO_MAX_TRIALS": "1"}
     return subprocess.run([OVNI, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,12 +1,13 @@
 """Real processes for the browser tests of the UI and the API docs: an OVNI_HOME prepared with the real CLI on
 the demo data's generator (small), and `ovni serve` / `ovni ui` on free ports.
 
-The home is built once per pytest session (a marker file under the session's temp folder), whichever test
-package asks for it first.
+The home is built once per pytest session (a marker file under the session's temp folder, shared by the
+xdist workers), whichever test package asks for it first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -49,6 +50,7 @@ def base_env(home: Path) -> dict[str, str]:
         OVNI_HOME=str(home),
         DAGSTER_HOME=str(home / "dagster"),
         OVNI_HPO_SECONDS="2",
+        OVNI_HPO_MAX_TRIALS="1",
         GRADIO_ANALYTICS_ENABLED="False",
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",
@@ -137,10 +139,19 @@ def build_served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     The first `ovni run` sees all weeks but the last and publishes a batch for it; the second lands the last
     week, so the served snapshot also has a realized F1 and a drift report for the monitoring tab.
     """
-    home = tmp_path_factory.getbasetemp() / "ovni_served_home"
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one home for every worker of the session
+        root = root.parent
+    home = root / "ovni_served_home"
+    with (root / "ovni_served_home.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds it, the others wait and reuse it
+        if not (home / ".built").exists():
+            _build(home)
+    return home
+
+
+def _build(home: Path) -> None:
     built = home / ".built"
-    if built.exists():
-        return home
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
     env = base_env(home)
@@ -159,4 +170,3 @@ def build_served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (home / "serving.duckdb").exists():
         pytest.fail("ovni run finished without publishing serving.duckdb")
     built.touch()
-    return home

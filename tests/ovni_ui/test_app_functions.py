@@ -284,6 +284,11 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
         assert Texts("es").number(val_f1, 3) in quality_note
     else:
         assert len(quality["data"]) == 2 * len(scored_weeks)  # realized and validation F1 per week
+        realized = {str(q["week_start"])[:10]: q["f1"] for q in scored_weeks}
+        for week, f1, series in quality["data"]:  # whole percents: no decimal mark for the chart to get wrong
+            assert isinstance(f1, int) and 0 <= f1 <= 100
+            if series == "F1 real":
+                assert f1 == round(100 * realized[week])
 
 
 def test_the_english_page_speaks_english(english_client: Client, customer_id: int):

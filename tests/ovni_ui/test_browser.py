@@ -72,8 +72,9 @@ def wait_loaded(page: Page, url: str) -> None:
 
 
 def pick_customer(page: Page, customer_id: int, box: str = "#ovni-customer") -> None:
-    """Search the picker by typing the id, then choose that customer's entry."""
+    """Search the picker by typing the id (over what it shows), then choose that entry."""
     page.locator(f"{box} input").click()
+    page.locator(f"{box} input").fill("")
     page.locator(f"{box} input").press_sequentially(str(customer_id), delay=30)
     page.get_by_role("option", name=re.compile(rf"^{customer_id} · ")).first.click()
 
@@ -262,7 +263,7 @@ def test_the_what_if_starts_readable_and_moves_the_probability(
     open_page, ui_server: Server, api: httpx.Client, customer_id: int, lang: str, screenshots_dir: Path
 ):
     texts = LANGS[lang]
-    top = api.get(f"/customers/{customer_id}/recommendations", params={"k": 1}).json()["recommendations"]
+    top = api.get(f"/customers/{customer_id}/recommendations", params={"k": 2}).json()["recommendations"]
     page = open_page().page
     wait_loaded(page, ui_server.url + texts["path"])
     page.get_by_role("tab", name=texts["consult_tab"]).click()
@@ -281,6 +282,9 @@ def test_the_what_if_starts_readable_and_moves_the_probability(
     expect(result).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#ovni-whatif-bought_w4 input")).to_have_value("0")  # moved with the recency
     page.screenshot(path=screenshots_dir / f"whatif-{lang}.png", full_page=True)
+
+    pick_customer(page, top[1]["product_id"], "#ovni-consult-product")  # another pair: the old answer goes
+    expect(result).to_have_count(0, timeout=WAIT_MS)
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])

@@ -254,3 +254,23 @@ def test_a_training_ends_the_runs_its_killed_predecessors_left_running(ovni_home
         assert client.get_run(notebook).info.status == "RUNNING"
         assert client.get_run(run.info.run_id).info.status == "RUNNING"
     assert client.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_a_training_killed_as_it_promotes_leaves_a_champion_with_its_lineage(
+    ovni_home, small_warehouse, monkeypatch
+):
+    """The lineage (raw files of the training snapshot) is written before the alias moves: a process that
+    dies at the alias leaves no champion the serving snapshot cannot trace."""
+    from ovni_assets.defs.resources import mlflow_resource
+    from ovni_assets.model import challenger
+
+    def killed(*_args):
+        raise KeyboardInterrupt("the process dies as the alias moves")
+
+    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
+    monkeypatch.setattr(registry, "move_champion", killed)
+    with duckdb.connect(str(small_warehouse)) as con:
+        with pytest.raises(KeyboardInterrupt), mlflow_resource(ovni_home).training_run("killed-run"):
+            challenger.train_challenger(con, ovni_home, "killed-run")
+        lineage = con.execute("SELECT DISTINCT model_version FROM training_snapshot_files").fetchall()
+    assert lineage == [("1",)]

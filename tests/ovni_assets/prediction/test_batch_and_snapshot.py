@@ -104,6 +104,18 @@ def test_snapshot_has_the_contract_tables_and_lineage(warehouse_with_champion, t
     assert {r[:2] for r in traced} == {("3", "run-3")}
 
 
+def test_a_champion_without_lineage_rows_is_published_with_empty_file_columns(
+    warehouse_with_champion, tmp_path
+):
+    con, champion = warehouse_with_champion
+    batch = batches.append_batch(con, champion)
+    con.execute("DROP TABLE IF EXISTS training_snapshot_files")
+    snapshot.publish_snapshot(con, tmp_path / "serving.duckdb")
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as snap:
+        rows = snap.execute("SELECT batch_id, file_name FROM lineage").fetchall()
+    assert rows == [(batch.batch_id, None)]
+
+
 def test_a_failed_snapshot_leaves_the_published_one(warehouse_with_champion, tmp_path):
     con, champion = warehouse_with_champion
     batches.append_batch(con, champion)
