@@ -15,6 +15,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SODAI_DIR = REPO_ROOT.parent / "shared" / "data" / "sodai"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with end-to-end (`slow`) tests first, each file's tests kept together and in order: with
+    `make test`'s parallel workers the long files start early, so the workers finish close together."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    first_seen = {path: i for i, path in reversed(list(enumerate(item.path for item in items)))}
+    items.sort(key=lambda item: (item.path not in slow_files, first_seen[item.path]))
+
+
 @pytest.fixture
 def ovni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A fresh OVNI_HOME (and DAGSTER_HOME under it) for one test; returns its settings."""

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TABS_ES = ["Recomendaciones", "Consultar", "Explorar", "Modelo y monitoreo", "Ayuda"]
 TABS_EN = ["Recommendations", "Look up", "Explore", "Model and monitoring", "Help"]
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a page's first load on a loaded machine
 
 
 @pytest.fixture(scope="module")
