@@ -16,11 +16,20 @@ SODAI_DIR = REPO_ROOT.parent / "shared" / "data" / "sodai"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with end-to-end (`slow`) tests first, each file's tests kept together and in order: with
-    `make test`'s parallel workers the long files start early, so the workers finish close together."""
+    """Files with end-to-end (`slow`) tests first, those that declare a longer timeout before the others,
+    each file's tests kept together and in order: with `make test`'s parallel workers the long files start
+    early, so the workers finish close together."""
+
+    def timeout(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("timeout")
+        return float(marker.args[0]) if marker and marker.args else 0.0
+
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    longest: dict[Path, float] = {}
+    for item in items:
+        longest[item.path] = max(longest.get(item.path, 0.0), timeout(item))
     first_seen = {path: i for i, path in reversed(list(enumerate(item.path for item in items)))}
-    items.sort(key=lambda item: (item.path not in slow_files, first_seen[item.path]))
+    items.sort(key=lambda item: (item.path not in slow_files, -longest[item.path], first_seen[item.path]))
 
 
 @pytest.fixture
