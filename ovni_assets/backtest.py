@@ -27,8 +27,8 @@ Reads `pair_features` and `weekly_purchases` from the warehouse: copied into mem
 
 from __future__ import annotations
 
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -37,23 +37,13 @@ import numpy as np
 import pandas as pd
 
 from ovni_assets.features.target_week import day_volumes, in_progress_probability, read_target_week
+from ovni_assets.model.metrics import f1_from_counts, validate, weekly_counts, weekly_metrics
 from ovni_assets.model.promotion import decide_promotion
-from ovni_assets.model.registry import Champion
-from ovni_assets.model.training import (
-    ONE_WEEK,
-    TrainingResult,
-    actual_purchases,
-    f1_from_counts,
-    json_weekly_f1,
-    load_rows,
-    outage_weeks,
-    train_purchase_model,
-    validate,
-    weekly_counts,
-    weekly_metrics,
-)
-from ovni_assets.settings import OvniSettings, get_settings
-from ovni_assets.warehouse import RunLockTimeout, run_lock
+from ovni_assets.model.registry import Champion, json_weekly_f1
+from ovni_assets.model.rows import ONE_WEEK, actual_purchases, load_rows, outage_weeks
+from ovni_assets.model.training import TrainingResult, train_purchase_model
+from ovni_assets.settings import OvniSettings
+from ovni_assets.warehouse import run_lock
 
 RETRAIN_EVERY_WEEKS = 2
 RULE_MIN_WEEKS = 3  # the rule: bought in ≥ 3 of the last 8 weeks
@@ -82,7 +72,9 @@ class BacktestResult:
         return self.weeks[~self.weeks["in_progress"]]
 
 
-def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
+def load_warehouse_copy(
+    settings: OvniSettings, on_wait: Callable[[], None] | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory copy of the tables the backtest reads, taken under the run lock.
 
     Raises `FileNotFoundError` without a warehouse or its tables, `RunLockTimeout` when another run holds
@@ -92,11 +84,7 @@ def load_warehouse_copy(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run `ovni run` first")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-
-    def say_waiting() -> None:
-        print(f"ovni backtest: waiting for another OVNI run to release {settings.run_lock_path}", flush=True)
-
-    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds, on_wait=say_waiting):
+    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds, on_wait=on_wait):
         con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
         try:
             for table in ("pair_features", "weekly_purchases"):
@@ -313,81 +301,3 @@ def run_backtest(
         if progress is not None:
             progress(rows[-1])
     return BacktestResult(weeks=pd.DataFrame(rows), seconds=time.monotonic() - started)
-
-
-def format_row(row: dict) -> str:
-    diff = row["model_f1"] - row["rule_f1"]
-    outage = "  (supply outage)" if row["outage"] else ""
-    if row["in_progress"]:
-        outage += f"  (in progress, data through {row['data_through']}: scored on the purchases so far)"
-    partial = (
-        f"  partial {row['partial_f1']:.4f} (plain {row['partial_plain_f1']:.4f})"
-        if "partial_f1" in row and not row["in_progress"]
-        else ""
-    )
-    holiday = (
-        f"  volume {row['expected_volume']:.2f}: {row['holiday_f1']:.4f}"
-        if row["expected_volume"] < 0.999
-        else ""
-    )
-    return (
-        f"{row['target_week']}  {row['model_f1']:.4f}  {row['rule_f1']:.4f}     {diff:+.4f}  "
-        f"{row['precision']:.3f}  {row['recall']:.3f}  {row['threshold']:.3f}  {row['model']:<5} "
-        f"{row['note']}{outage}{partial}{holiday}"
-    )
-
-
-def format_mean(label: str, frame: pd.DataFrame) -> str:
-    model, rule = frame["model_f1"].mean(), frame["rule_f1"].mean()
-    return f"{label:<12} {model:.4f}  {rule:.4f}     {model - rule:+.4f}   ({len(frame)} weeks)"
-
-
-def run_backtest_cli(
-    weeks: int,
-    until: date | None = None,
-    retrain_every: int = RETRAIN_EVERY_WEEKS,
-    through_weekday: int | None = None,
-) -> int:
-    """Print F1 per target week next to the 3-of-8 rule, plus the means. Exit code for the CLI."""
-    settings = get_settings()
-    try:
-        con = load_warehouse_copy(settings)
-        targets = target_weeks(con, weeks, until)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"ovni backtest: {error}", file=sys.stderr)
-        return 1
-    except RunLockTimeout as error:
-        print(f"ovni backtest: {error}; try again when it has finished", file=sys.stderr)
-        return 1
-    print(
-        f"ovni backtest: target weeks {targets[0]} .. {targets[-1]}, a challenger every {retrain_every} "
-        f"week(s) (adopted only if it wins the champion/challenger gate), "
-        f"HPO budget {settings.hpo_seconds:g} s per training"
-    )
-    print("target_week  model   rule(3/8)  diff     prec   recall thresh  model")
-    result = run_backtest(
-        con,
-        weeks,
-        settings.hpo_seconds,
-        retrain_every,
-        until=until,
-        max_trials=settings.hpo_max_trials,
-        progress=lambda row: print(format_row(row), flush=True),
-        through_weekday=through_weekday,
-    )
-    complete = result.complete_weeks()
-    print(format_mean("mean", complete) + f"  {result.seconds:.0f} s")
-    if complete["outage"].any():
-        print(format_mean("no outages", result.normal_weeks()))
-    holiday = complete[complete["expected_volume"] < 0.999]
-    if len(holiday):
-        print(
-            f"holiday weeks ({len(holiday)}): {holiday['model_f1'].mean():.4f} as served, "
-            f"{holiday['holiday_f1'].mean():.4f} with the expected-volume threshold"
-        )
-    if through_weekday is not None:
-        print(
-            f"through weekday {through_weekday}: {complete['partial_f1'].mean():.4f} with the "
-            f"expected-volume threshold, {complete['partial_plain_f1'].mean():.4f} without"
-        )
-    return 0

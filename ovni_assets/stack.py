@@ -27,7 +27,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ovni_assets.data.schema import table_for_file_name
-from ovni_assets.settings import OvniSettings, get_settings
+from ovni_assets.settings import OvniSettings
 
 STOP_GRACE_SECONDS = 15.0
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -448,40 +448,3 @@ def _signals_ignored() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    def handler(signum: int, frame: object) -> None:
-        raise StopRequested()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def up() -> int:
-    """`ovni up`: first-start data and pipeline if needed, then every service until Ctrl-C or SIGTERM."""
-    console = Console()
-    settings = get_settings().ensure_layout()
-    try:
-        with _sigterm_stops():
-            check_ports(settings)
-            run_first_start(settings, console)
-            check_ports(settings)
-            with running_stack(settings, console) as stack:
-                console.print(stack.url_table())
-                console.print("Press Ctrl-C to stop every service.")
-                ended = stack.wait()
-                raise StackError(
-                    f"{ended.service.title} stopped unexpectedly (exit code {ended.process.returncode}). "
-                    f"Last lines of {ended.log_path}:\n{tail(ended.log_path)}"
-                )
-    except StackError as error:
-        Console(stderr=True).print(f"[red]ovni up:[/] {error}", highlight=False, soft_wrap=True)
-        return 1
-    except (KeyboardInterrupt, StopRequested):
-        console.print("ovni up: every service stopped.")
-        return 0

@@ -9,7 +9,6 @@ from what is left, and the weekly cycle republishes.
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,38 +105,3 @@ def retract_batch(
         "the landing zone.\n"
     )
     return RetractedBatch(batch_id, kind, file_name, rows, kept_at)
-
-
-def retract_cli(batch_id: str) -> int:
-    """Retract the batch under the run lock, rebuild what depends on it (`ingest_job`), then run the
-    weekly cycle so the snapshot is republished. Exit code for the CLI."""
-    from ovni_assets.keys import TRIGGER_TAG
-    from ovni_assets.pipeline import RunFailed, execute_job, open_stores, run_weekly_cycle
-    from ovni_assets.settings import get_settings
-    from ovni_assets.warehouse import connect, run_lock
-
-    settings = get_settings().ensure_layout()
-    if not settings.warehouse_path.exists():
-        print(f"ovni retract: no warehouse at {settings.warehouse_path}", file=sys.stderr)
-        return 1
-    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
-        con = connect(settings.warehouse_path)
-        try:
-            retracted = retract_batch(con, batch_id, settings.landing_dir, settings.quarantine_dir)
-        except UnknownBatch as error:
-            print(f"ovni retract: {error}", file=sys.stderr)
-            return 1
-        finally:
-            con.close()
-    print(
-        f"ovni retract: batch {retracted.batch_id} ({retracted.kind}, {retracted.rows:,} rows of "
-        f"{retracted.file_name}) taken out; kept at {retracted.kept_at}"
-    )
-    try:
-        with open_stores(settings) as instance:
-            execute_job("ingest_job", instance, tags={TRIGGER_TAG: "retract"}, quiet=True)
-    except RunFailed as failed:
-        print(f"ovni retract: rebuilding after the retraction failed: {failed}", file=sys.stderr)
-        return 1
-    print("ovni retract: clean tables, features and monitoring rebuilt")
-    return run_weekly_cycle()

@@ -14,7 +14,7 @@ import duckdb
 import mlflow
 
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG, PROMOTION_REASON_TAG
-from ovni_assets.model import promotion, registry, training
+from ovni_assets.model import lineage, promotion, registry, rows, training
 from ovni_assets.model.tracking import LoggedModel, log_training_run
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
@@ -39,10 +39,10 @@ def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[s
         "threshold": repr(validation.threshold),
         "training_snapshot_id": result.training.snapshot_id,
         "training_rows": str(len(result.training.frame)),
-        "train_last_week": str(result.training.last_week + training.ONE_WEEK),
+        "train_last_week": str(result.training.last_week + rows.ONE_WEEK),
         "val_f1": repr(validation.f1),
         "val_weeks": ",".join(str(w) for w in validation.weeks),
-        "val_weekly_f1": training.json_weekly_f1(result.weekly_f1()),
+        "val_weekly_f1": registry.json_weekly_f1(result.weekly_f1()),
         DAGSTER_RUN_ID_TAG: dagster_run_id,
     }
 
@@ -52,7 +52,7 @@ def train_challenger(
 ) -> ChallengerOutcome:
     """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate."""
     result = training.train_purchase_model(con, settings.hpo_seconds, max_trials=settings.hpo_max_trials)
-    logged = log_training_run(result, [f["file_hash"] for f in training.landed_files(con)])
+    logged = log_training_run(result, [f["file_hash"] for f in lineage.landed_files(con)])
     client = registry.client_for(settings)
     for key, value in version_tags(result, dagster_run_id).items():
         client.set_model_version_tag(MODEL_NAME, logged.version, key, value)
@@ -63,7 +63,7 @@ def train_challenger(
     # The lineage first: a process killed after the alias moved still leaves a champion the snapshot can
     # trace to its raw files (lineage of a version that never became champion is harmless).
     con.execute("BEGIN TRANSACTION")
-    training.record_training_files(con, result.training.snapshot_id, logged.version)
+    lineage.record_training_files(con, result.training.snapshot_id, logged.version)
     con.execute("COMMIT")
     if decision.promote:
         registry.move_champion(client, logged.version)

@@ -16,8 +16,10 @@ from datetime import date, timedelta
 
 import duckdb
 
+from ovni_assets.model.metrics import validate
 from ovni_assets.model.registry import Champion
-from ovni_assets.model.training import MAX_VALIDATION_ROWS, actual_purchases, load_rows, validate
+from ovni_assets.model.rows import actual_purchases, load_rows
+from ovni_assets.model.training import MAX_VALIDATION_ROWS
 
 
 @dataclass(frozen=True)

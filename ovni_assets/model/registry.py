@@ -1,6 +1,6 @@
-"""The MLflow model registry of OVNI: experiment, champion alias, promotion, `ovni promote`.
+"""The MLflow model registry of OVNI: experiment, champion alias, promotion, version rows.
 
-Imports neither dagster nor the training code, so the serving package can use `load_champion()`.
+Imports neither dagster nor the training code: `ovni promote` and the registry tests load it without them.
 
 Models are saved by `mlflow.sklearn` in skops format. skops refuses types it does not know;
 HistGradientBoosting's `TreePredictor` (and the two helpers a fitted pipeline holds) are listed in
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
@@ -29,8 +28,7 @@ from ovni_assets.keys import (
     REQUIRED_VERSION_TAGS,
     THRESHOLD_TAG,
 )
-from ovni_assets.monitoring.triggers import MANUAL_PROMOTION_REASON
-from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings, get_settings
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 EXPERIMENT_NAME = "ovni-purchase"
 SKOPS_TRUSTED_TYPES = [
@@ -184,9 +182,8 @@ def load_version(client: MlflowClient, version: str) -> object:
     return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
 
 
-def load_champion(settings: OvniSettings | None = None) -> Champion | None:
+def load_champion(settings: OvniSettings) -> Champion | None:
     """Load `models:/ovni-purchase@champion` with its threshold, or None when there is no champion."""
-    settings = settings or get_settings()
     client = client_for(settings)
     version = champion_version(client)
     if version is None:
@@ -281,69 +278,14 @@ def write_model_versions(con, client: MlflowClient) -> int:
     return len(rows)
 
 
+def json_weekly_f1(weekly: dict[date, float]) -> str:
+    """{ISO week: F1} as compact JSON (a registry tag)."""
+    return json.dumps({str(w): round(f1, 6) for w, f1 in sorted(weekly.items())}, separators=(",", ":"))
+
+
 def weekly_f1_record(version: ModelVersion) -> dict[str, float]:
     """{feature week ISO date: F1} of the version's own validation (tag `val_weekly_f1`)."""
     return {week: float(f1) for week, f1 in json.loads(version.tags.get("val_weekly_f1", "{}")).items()}
-
-
-def promote_cli(version: str) -> int:
-    """`ovni promote VERSION`: move the champion alias by hand (rollback or forward). Exit code."""
-    from ovni_assets.warehouse import connect, run_lock
-
-    settings = get_settings().ensure_layout()
-    client = client_for(settings)
-    every = {str(v.version): v for v in registered_versions(client, complete_only=False)}
-    known = {number: v for number, v in every.items() if not missing_tags(v)}
-    if str(version) in every and str(version) not in known:
-        print(
-            f"ovni promote: version {version} of {MODEL_NAME} is half-made (its training stopped before "
-            f"tagging it: no {', '.join(missing_tags(every[str(version)]))}); it cannot be champion",
-            file=sys.stderr,
-        )
-        return 1
-    if str(version) not in known:
-        listing = ", ".join(sorted(known, key=int)) or "none registered yet"
-        print(
-            f"ovni promote: unknown version {version!r} of {MODEL_NAME} (versions: {listing})",
-            file=sys.stderr,
-        )
-        return 1
-    current = champion_version(client)
-    if current is not None and str(current.version) == str(version):
-        print(f"ovni promote: version {version} is already the champion")
-        return 0
-    previous = move_champion(client, version)
-    client.set_model_version_tag(MODEL_NAME, str(version), PROMOTION_REASON_TAG, MANUAL_PROMOTION_REASON)
-    with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
-        con = connect(settings.warehouse_path)
-        try:
-            write_model_versions(con, client)
-        finally:
-            con.close()
-    moved = f"{MODEL_NAME}@{CHAMPION_ALIAS} -> version {version}" + (
-        f" (was {previous}, tagged {PREVIOUS_CHAMPION_TAG})" if previous else ""
-    )
-    try:
-        _record_in_dagster(str(version), str(current.version) if current else None)
-    except Exception as error:  # the alias moved, which is what the cycle reads; only the record is lost
-        print(f"ovni promote: {moved}; recording it in Dagster's event log failed: {error}", file=sys.stderr)
-        return 0
-    print(
-        f"ovni promote: {moved}; the target week is scored with it by the daemon's cycle_sensor under "
-        "`ovni up`, otherwise by the next `ovni run`"
-    )
-    return 0
-
-
-def _record_in_dagster(version: str, previous: str | None) -> None:
-    """An observation of `purchase_model` in the OVNI Dagster instance, so the promotion shows in the asset's
-    history (imported here: the serving package loads this module without dagster)."""
-    import dagster as dg
-
-    from ovni_assets.monitoring.triggers import report_manual_promotion
-
-    with dg.DagsterInstance.get() as instance:
-        report_manual_promotion(instance, version, previous)
 
 
 def _float(text: str | None) -> float | None:

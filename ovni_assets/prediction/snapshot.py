@@ -15,7 +15,7 @@ import duckdb
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
-from ovni_assets.model.training import TRAINING_SNAPSHOT_FILES_DDL
+from ovni_assets.model.lineage import TRAINING_SNAPSHOT_FILES_DDL
 from ovni_assets.prediction.batch import LATEST_PREDICTIONS_VIEW
 from ovni_assets.warehouse import table_exists
 

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from ovni_assets.backtest import format_row, load_warehouse_copy, run_backtest, run_backtest_cli, target_weeks
+from ovni_assets.backtest import load_warehouse_copy, run_backtest, target_weeks
+from ovni_assets.cli.backtest import format_row, run_backtest_cli
 from ovni_assets.settings import get_settings
 
 BACKTEST_WEEKS = 8

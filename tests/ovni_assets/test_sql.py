@@ -113,6 +113,6 @@ def test_sql_module_does_not_import_dagster():
     import subprocess
     import sys
 
-    probe = "import sys, ovni_assets.sql; print('dagster' in sys.modules)"
+    probe = "import sys, ovni_assets.cli.sql; print('dagster' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

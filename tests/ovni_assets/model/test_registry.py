@@ -12,10 +12,12 @@ import duckdb
 import mlflow
 import pytest
 
-from ovni_assets.model import promotion, registry, tracking, training
+from ovni_assets.cli.promote import promote_cli
+from ovni_assets.model import estimator, promotion, registry, tracking, training
+from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
-FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
+FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
 
 
 @pytest.fixture
@@ -40,10 +42,10 @@ def register(settings, result, monkeypatch, run_tags: dict | None = None, tagged
         "training_rows": str(len(result.training.frame)),
         "threshold": repr(result.validation.threshold),
         "training_snapshot_id": result.training.snapshot_id,
-        "train_last_week": str(result.training.last_week + training.ONE_WEEK),
+        "train_last_week": str(result.training.last_week + ONE_WEEK),
         "val_f1": repr(result.validation.f1),
         "val_weeks": ",".join(str(w) for w in result.validation.weeks),
-        "val_weekly_f1": training.json_weekly_f1(result.weekly_f1()),
+        "val_weekly_f1": registry.json_weekly_f1(result.weekly_f1()),
     }
     for key, value in tags.items():
         client.set_model_version_tag(MODEL_NAME, logged.version, key, value)
@@ -85,7 +87,7 @@ def test_training_run_is_named_described_and_linked_to_its_dagster_run(
 
     assert (
         run.info.run_name
-        == f"purchase-model {training_data.first_week}..{training_data.last_week + training.ONE_WEEK}"
+        == f"purchase-model {training_data.first_week}..{training_data.last_week + ONE_WEEK}"
     )
     assert run.data.tags["dagster_run"] == "http://dagster.example:3999/runs/abcdef12-run"
     assert "[abcdef12](http://dagster.example:3999/runs/abcdef12-run)" in run.data.tags["mlflow.note.content"]
@@ -134,8 +136,8 @@ def test_first_version_becomes_champion_and_a_worse_one_does_not(ovni_home, trai
     assert champion.version == first and champion.threshold == pytest.approx(result.validation.threshold)
     frame = result.validation_frame.head(50)
     assert (
-        training.predict_probability(champion.model, frame)
-        == training.predict_probability(result.pipeline, frame)
+        estimator.predict_probability(champion.model, frame)
+        == estimator.predict_probability(result.pipeline, frame)
     ).all()
 
     # a challenger 0.05 worse on every validation week loses against the champion's record
@@ -181,12 +183,12 @@ def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, t
     con.close()  # promote takes the run lock and opens the warehouse itself
     monkeypatch.setenv("OVNI_HOME", str(ovni_home.home))
 
-    assert registry.promote_cli("99") == 1
+    assert promote_cli("99") == 1
     err = capsys.readouterr().err
     assert "unknown version '99'" in err and f"{first}, {second}" in err
     assert alias_target(ovni_home) == second
 
-    assert registry.promote_cli(first) == 0  # rollback
+    assert promote_cli(first) == 0  # rollback
     assert f"-> version {first}" in capsys.readouterr().out
     assert alias_target(ovni_home) == first
     with dg.DagsterInstance.get() as instance:  # the OVNI instance: the promotion is in the asset's history
@@ -201,9 +203,9 @@ def test_promote_by_hand_moves_the_alias_and_updates_model_versions(ovni_home, t
     warehouse.close()
     assert [(v, c) for v, c, _, _ in rows] == [(first, True), (second, False)]
     assert rows[0][2] == pytest.approx(result.validation.threshold)
-    assert rows[0][3] == result.training.last_week + training.ONE_WEEK
+    assert rows[0][3] == result.training.last_week + ONE_WEEK
 
-    assert registry.promote_cli(first) == 0
+    assert promote_cli(first) == 0
     assert "already the champion" in capsys.readouterr().out
 
 
@@ -216,7 +218,7 @@ def test_a_half_made_version_is_never_champion_listed_or_promoted(ovni_home, tra
     con.close()
     monkeypatch.setenv("OVNI_HOME", str(ovni_home.home))
 
-    assert registry.promote_cli(half_made) == 1
+    assert promote_cli(half_made) == 1
     err = capsys.readouterr().err
     assert f"version {half_made} of {MODEL_NAME} is half-made" in err and "threshold" in err
     assert alias_target(ovni_home) == first

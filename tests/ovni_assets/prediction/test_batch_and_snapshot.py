@@ -7,12 +7,14 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from ovni_assets.model import registry, training
+from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.model import estimator, lineage, registry, training
 from ovni_assets.model.registry import Champion
+from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
 
-FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
+FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
 
 
 @pytest.fixture
@@ -24,9 +26,9 @@ def warehouse_with_champion(small_warehouse):
         version="3",
         run_id="run-3",
         threshold=result.validation.threshold,
-        tags={"train_last_week": str(result.training.last_week + training.ONE_WEEK)},
+        tags={"train_last_week": str(result.training.last_week + ONE_WEEK)},
     )
-    training.record_training_files(con, result.training.snapshot_id, "3")
+    lineage.record_training_files(con, result.training.snapshot_id, "3")
     con.execute(f"CREATE TABLE model_versions ({registry.MODEL_VERSIONS_COLUMNS})")
     con.execute(
         "INSERT INTO model_versions (model_version, run_id, threshold, training_snapshot_id, is_champion) "
@@ -92,7 +94,7 @@ def test_snapshot_has_the_contract_tables_and_lineage(warehouse_with_champion, t
     features = snap.execute("SELECT * FROM next_week_features").df()
     assert len(features) == batch.rows
     assert (features["week_start"].dt.date == batch.week_start).all()
-    assert set(training.FEATURE_COLUMNS) <= set(features.columns)
+    assert set(FEATURE_COLUMNS) <= set(features.columns)
     # prediction row → batch → model version → MLflow run → training snapshot → raw file hashes
     traced = snap.execute(
         """SELECT DISTINCT l.model_version, l.run_id, l.training_snapshot_id, l.file_name, l.file_hash

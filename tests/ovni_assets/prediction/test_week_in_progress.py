@@ -8,15 +8,16 @@ import duckdb
 import numpy as np
 import pytest
 
+from ovni_assets.features.pair_features import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
-from ovni_assets.model import registry, training
+from ovni_assets.model import estimator, lineage, registry, rows, training
 from ovni_assets.model.registry import Champion
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
 
 WEDNESDAY = date(2024, 4, 3)  # the small data's newest week is 2024-04-01 .. 04-07
 IN_PROGRESS, NEWEST_COMPLETE = date(2024, 4, 1), date(2024, 3, 25)
-FAST = {**training.DEFAULT_PARAMS, "max_iter": 30}
+FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_the_week_in_progress_is_predicted_from_the_newest_complete_week(mid_wee
     )
     assert target.in_progress and 0 < target.known_volume < target.expected_volume <= 1
     # labels of the week in progress are partial: the model learns from complete weeks only
-    assert max(training.labelled_weeks(con)) == NEWEST_COMPLETE - (IN_PROGRESS - NEWEST_COMPLETE)
+    assert max(rows.labelled_weeks(con)) == NEWEST_COMPLETE - (IN_PROGRESS - NEWEST_COMPLETE)
     result = training.train_purchase_model(con, hpo_seconds=0.1, max_trials=1, first_params=FAST)
     champion = Champion(
         model=result.pipeline, version="1", run_id="run-1", threshold=result.validation.threshold, tags={}
@@ -63,18 +64,18 @@ def test_the_week_in_progress_is_predicted_from_the_newest_complete_week(mid_wee
     assert len(predicted) == len(keys)
     # the others are scored for the days still to come: lower than the model's week probability
     rest = merged[~is_bought].merge(candidates, on=["customer_id", "product_id"])
-    rows = con.execute(
-        f"SELECT customer_id, product_id, {', '.join(training.FEATURE_COLUMNS)} FROM pair_features "
+    feature_rows = con.execute(
+        f"SELECT customer_id, product_id, {', '.join(FEATURE_COLUMNS)} FROM pair_features "
         "WHERE week_start = ?",
         [NEWEST_COMPLETE],
     ).df()
-    raw = rest.merge(rows, on=["customer_id", "product_id"])
-    model_probability = training.predict_probability(champion.model, raw)
+    raw = rest.merge(feature_rows, on=["customer_id", "product_id"])
+    model_probability = estimator.predict_probability(champion.model, raw)
     assert (raw["probability"].to_numpy() < model_probability + 1e-12).all()
     assert np.mean(raw["probability"].to_numpy() < model_probability) > 0.9
     assert (raw["will_buy"] == (raw["probability"] >= champion.threshold)).all()
 
-    training.record_training_files(con, result.training.snapshot_id, "1")
+    lineage.record_training_files(con, result.training.snapshot_id, "1")
     con.execute(f"CREATE TABLE model_versions ({registry.MODEL_VERSIONS_COLUMNS})")
     info = snapshot.publish_snapshot(con, tmp_path / "serving.duckdb")
     assert info.in_progress and info.data_through == str(WEDNESDAY) and info.target_week == str(IN_PROGRESS)

@@ -1,4 +1,7 @@
-"""The `ovni` command line. Each subcommand imports only what it needs (the API never loads dagster)."""
+"""The `ovni` command line: the parser here, each command's handler in a module of this package.
+
+Each subcommand imports only what it needs (the API never loads dagster).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 
 
 class CliError(Exception):
@@ -14,45 +16,31 @@ class CliError(Exception):
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, write_dataset
+    from ovni_assets.cli.generate import generate
 
-    try:
-        config = GeneratorConfig(
-            customers=args.customers,
-            weeks=args.weeks,
-            start=args.start,
-            seed=args.seed,
-            drifts=tuple(parse_drift(spec) for spec in args.drift),
-        )
-        config.validate()
-    except ValueError as error:  # a bad --drift spec or a drift week outside the generated weeks
-        raise CliError(str(error)) from None
-    summary = write_dataset(config, Path(args.out))
-    for table, rows in summary.items():
-        print(f"{table}: {rows:,} rows")
-    return 0
+    return generate(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ovni_assets.pipeline import run_weekly_cycle
+    from ovni_assets.cli.run import run_weekly_cycle
 
     return run_weekly_cycle(force_retrain=args.retrain)
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from ovni_assets.backtest import run_backtest_cli
+    from ovni_assets.cli.backtest import run_backtest_cli
 
     return run_backtest_cli(weeks=args.weeks, until=args.until, through_weekday=args.through_weekday)
 
 
 def _cmd_retract(args: argparse.Namespace) -> int:
-    from ovni_assets.data.retraction import retract_cli
+    from ovni_assets.cli.retract import retract_cli
 
     return retract_cli(args.batch_id)
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
-    from ovni_assets.model.registry import promote_cli
+    from ovni_assets.cli.promote import promote_cli
 
     return promote_cli(args.version)
 
@@ -70,13 +58,13 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from ovni_assets.stack import up
+    from ovni_assets.cli.up import up
 
     return up()
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from ovni_assets.sql import run_sql_cli
+    from ovni_assets.cli.sql import run_sql_cli
 
     return run_sql_cli(args.query, output_format=args.format)
 
@@ -185,7 +173,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,49 @@
+"""`ovni up`: first-start data and pipeline if needed, then every service until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+from rich.console import Console
+
+from ovni_assets.settings import get_settings
+from ovni_assets.stack import StackError, StopRequested, check_ports, run_first_start, running_stack, tail
+
+
+@contextlib.contextmanager
+def sigterm_stops() -> Iterator[None]:
+    def handler(signum: int, frame: object) -> None:
+        raise StopRequested()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def up() -> int:
+    """`ovni up`: first-start data and pipeline if needed, then every service until Ctrl-C or SIGTERM."""
+    console = Console()
+    settings = get_settings().ensure_layout()
+    try:
+        with sigterm_stops():
+            check_ports(settings)
+            run_first_start(settings, console)
+            check_ports(settings)
+            with running_stack(settings, console) as stack:
+                console.print(stack.url_table())
+                console.print("Press Ctrl-C to stop every service.")
+                ended = stack.wait()
+                raise StackError(
+                    f"{ended.service.title} stopped unexpectedly (exit code {ended.process.returncode}). "
+                    f"Last lines of {ended.log_path}:\n{tail(ended.log_path)}"
+                )
+    except StackError as error:
+        Console(stderr=True).print(f"[red]ovni up:[/] {error}", highlight=False, soft_wrap=True)
+        return 1
+    except (KeyboardInterrupt, StopRequested):
+        console.print("ovni up: every service stopped.")
+        return 0
