@@ -122,7 +122,7 @@ class ScaleResult:
 
     @property
     def every_week_speedup(self) -> float | None:
-        """The same against the panel of issue 3's wording: every pair × every week."""
+        """The same against the dense panel: every pair × every week."""
         return self._speedup(self.pandas_every_week_features)
 
 
@@ -277,7 +277,7 @@ def pandas_pair_features(
     `transactions` has customer_id, product_id, order_id, purchase_date (datetime64), items. Weeks are
     handled as an integer index `wi` from the first week; every window is over a dense grid that starts at
     the key's first purchase, as in the SQL. With `every_week` the pair panel has every pair × every week,
-    as issue 3 words the baseline (the weeks before a pair's first purchase are zeros: same windows).
+    the baseline as first specified (the weeks before a pair's first purchase are zeros: same windows).
     """
     tx = transactions
     tx["week_start"] = tx["purchase_date"] - pd.to_timedelta(tx["purchase_date"].dt.dayofweek, unit="D")
@@ -482,12 +482,21 @@ def pandas_features_from_warehouse(warehouse: Path, every_week: bool = False) ->
 # --- feature builds (child processes of this script) --------------------------------------------------------
 
 
+def open_warehouse(warehouse: Path):
+    """The warehouse opened as OVNI opens it, with the settings of the measured commit's `connect`."""
+    from ovni_assets.settings import get_settings
+    from ovni_assets.warehouse import connect
+
+    if "settings" in inspect.signature(connect).parameters:
+        return connect(warehouse, get_settings())
+    return connect(warehouse)
+
+
 def build_features_duckdb(warehouse: Path) -> None:
     """OVNI's full feature build, on a connection opened as OVNI opens its warehouse (its settings)."""
     from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
-    from ovni_assets.warehouse import connect
 
-    con = connect(warehouse)
+    con = open_warehouse(warehouse)
     build_weekly_purchases(con)
     print(json.dumps({"rows": build_pair_features(con).rows}))
 
@@ -497,9 +506,8 @@ def build_features_incremental(warehouse: Path) -> None:
     `pair_features` weeks that the new transactions can change (the warehouse holds the previous build
     and its build state)."""
     from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
-    from ovni_assets.warehouse import connect
 
-    con = connect(warehouse)
+    con = open_warehouse(warehouse)
     if "incremental" in inspect.signature(build_weekly_purchases).parameters:
         build_weekly_purchases(con, incremental=True)
     else:

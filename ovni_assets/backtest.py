@@ -36,7 +36,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ovni_assets.features.target_week import day_volumes, in_progress_probability, read_target_week
+from ovni_assets.features.target_week import (
+    TargetWeek,
+    day_volumes,
+    in_progress_probability,
+    read_target_week,
+)
 from ovni_assets.model.metrics import f1_from_counts, validate, weekly_counts, weekly_metrics
 from ovni_assets.model.promotion import decide_promotion
 from ovni_assets.model.registry import Champion, json_weekly_f1
@@ -217,87 +222,98 @@ def run_backtest(
     newest = read_target_week(con)
     rows, champion, champion_name, trainings = [], None, "", 0
     for index, target in enumerate(target_weeks(con, weeks, until)):
-        feature_week = target - ONE_WEEK
         trained, note = index % retrain_every == 0, ""
         if trained:
-            challenger = train_purchase_model(con, hpo_seconds, until=feature_week, max_trials=max_trials)
+            challenger = train_purchase_model(
+                con, hpo_seconds, until=target - ONE_WEEK, max_trials=max_trials
+            )
             trainings += 1
-            name = f"m{trainings}"
-            decision = decide_promotion(
-                con,
-                as_champion(champion, champion_name) if gate and champion else None,
-                challenger.weekly_f1(),
+            champion, champion_name, note = adopt_if_better(
+                con, champion, champion_name, challenger, f"m{trainings}", gate
             )
-            if decision.promote or not gate:
-                champion, champion_name = challenger, name
-                note = (
-                    "adopted"
-                    if decision.champion_f1 is None
-                    else f"adopted ({decision.challenger_f1:.4f} > {decision.champion_f1:.4f})"
-                )
-            else:
-                note = f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"
-        frame = load_rows(con, [feature_week]).frame
-        actual = actual_purchases(con, [feature_week])
-        threshold = champion.validation.threshold
-        scored = validate(champion.pipeline, frame, actual, threshold=threshold)
-        probability = scored.scores["probability"].to_numpy()
-        volumes = day_volumes(con, target)
-        expected_volume = volumes.between(target, target + timedelta(days=6))
-        labels = frame["label"].to_numpy(dtype=bool)
-        keys = frame[["customer_id", "product_id"]]
-        extra = {
-            "in_progress": False,
-            "expected_volume": expected_volume,
-            "holiday_f1": decided_f1(
-                keys, labels, probability * expected_volume, threshold, actual[feature_week]
-            ),
-        }
-        if newest.in_progress and target == newest.target_week:
-            week_so_far = in_progress_scores(
-                con, target, newest.data_through, frame, probability, threshold, actual[feature_week]
-            )
-            extra.update(in_progress=True, data_through=newest.data_through)
-        elif through_weekday is not None:
-            extra.update(
-                in_progress_scores(
-                    con,
-                    target,
-                    target + timedelta(days=through_weekday),
-                    frame,
-                    probability,
-                    threshold,
-                    actual[feature_week],
-                )
-            )
-        rule = weekly_metrics(
-            weekly_counts(
-                frame["week_start"],
-                frame["label"].to_numpy(dtype=bool),
-                frame["bought_w8"].to_numpy() >= RULE_MIN_WEEKS,
-                actual,
-            )
+        row = score_week(con, champion, target, newest, through_weekday)
+        row.update(
+            threshold=champion.validation.threshold,
+            trained=trained,
+            model=champion_name,
+            note=note,
+            outage=target in outages,
+            train_rows=len(champion.training.frame),
         )
-        week = scored.weekly.iloc[0] if len(scored.weekly) else None
-        model_f1 = float(week["f1"]) if week is not None else 0.0
-        if extra["in_progress"]:
-            model_f1 = week_so_far["partial_f1"]  # as the pipeline predicts it, against purchases so far
-        rows.append(
-            {
-                "target_week": target,
-                "model_f1": model_f1,
-                "precision": float(week["precision"]) if week is not None else 0.0,
-                "recall": float(week["recall"]) if week is not None else 0.0,
-                "rule_f1": float(rule["f1"].iloc[0]) if len(rule) else 0.0,
-                "threshold": champion.validation.threshold,
-                "trained": trained,
-                "model": champion_name,
-                "note": note,
-                "outage": target in outages,
-                "train_rows": len(champion.training.frame),
-                **extra,
-            }
-        )
+        rows.append(row)
         if progress is not None:
-            progress(rows[-1])
+            progress(row)
     return BacktestResult(weeks=pd.DataFrame(rows), seconds=time.monotonic() - started)
+
+
+def adopt_if_better(
+    con: duckdb.DuckDBPyConnection,
+    champion: TrainingResult | None,
+    champion_name: str,
+    challenger: TrainingResult,
+    challenger_name: str,
+    gate: bool,
+) -> tuple[TrainingResult, str, str]:
+    """The model that serves from now on, its name, and a note on the decision (the pipeline's gate)."""
+    decision = decide_promotion(
+        con, as_champion(champion, champion_name) if gate and champion else None, challenger.weekly_f1()
+    )
+    if gate and not decision.promote:
+        return (
+            champion,
+            champion_name,
+            (f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"),
+        )
+    note = (
+        "adopted"
+        if decision.champion_f1 is None
+        else f"adopted ({decision.challenger_f1:.4f} > {decision.champion_f1:.4f})"
+    )
+    return challenger, challenger_name, note
+
+
+def score_week(
+    con: duckdb.DuckDBPyConnection,
+    champion: TrainingResult,
+    target: date,
+    newest: TargetWeek | None,
+    through_weekday: int | None,
+) -> dict:
+    """The model's and the rule's scores of one target week, from the feature week before it."""
+    feature_week = target - ONE_WEEK
+    frame = load_rows(con, [feature_week]).frame
+    actual = actual_purchases(con, [feature_week])
+    threshold = champion.validation.threshold
+    scored = validate(champion.pipeline, frame, actual, threshold=threshold)
+    probability = scored.scores["probability"].to_numpy()
+    expected_volume = day_volumes(con, target).between(target, target + timedelta(days=6))
+    labels = frame["label"].to_numpy(dtype=bool)
+    keys = frame[["customer_id", "product_id"]]
+    row = {
+        "target_week": target,
+        "in_progress": False,
+        "expected_volume": expected_volume,
+        "holiday_f1": decided_f1(
+            keys, labels, probability * expected_volume, threshold, actual[feature_week]
+        ),
+    }
+    week = scored.weekly.iloc[0] if len(scored.weekly) else None
+    row["model_f1"] = float(week["f1"]) if week is not None else 0.0
+    row["precision"] = float(week["precision"]) if week is not None else 0.0
+    row["recall"] = float(week["recall"]) if week is not None else 0.0
+    if newest is not None and newest.in_progress and target == newest.target_week:
+        so_far = in_progress_scores(
+            con, target, newest.data_through, frame, probability, threshold, actual[feature_week]
+        )
+        # as the pipeline predicts it, against the purchases so far
+        row.update(in_progress=True, data_through=newest.data_through, model_f1=so_far["partial_f1"])
+    elif through_weekday is not None:
+        through = target + timedelta(days=through_weekday)
+        row.update(
+            in_progress_scores(con, target, through, frame, probability, threshold, actual[feature_week])
+        )
+    rule = weekly_metrics(
+        weekly_counts(frame["week_start"], labels, frame["bought_w8"].to_numpy() >= RULE_MIN_WEEKS, actual)
+    )
+    row["rule_f1"] = float(rule["f1"].iloc[0]) if len(rule) else 0.0
+    return row

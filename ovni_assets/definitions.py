@@ -13,7 +13,7 @@ from ovni_assets.defs.assets import (
     monitoring_assets,
     prediction_assets,
 )
-from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
+from ovni_assets.defs.resources import resources_for
 from ovni_assets.settings import get_settings
 
 ASSET_MODULES = [
@@ -27,7 +27,6 @@ ASSET_MODULES = [
 
 
 def build_definitions() -> dg.Definitions:
-    settings = get_settings()
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[
@@ -38,7 +37,7 @@ def build_definitions() -> dg.Definitions:
         jobs=jobs.ALL_JOBS,
         sensors=[*sensors.ALL_SENSORS, *cycle_sensors.CYCLE_SENSORS],
         schedules=cycle_sensors.CYCLE_SCHEDULES,
-        resources={"warehouse": warehouse_resource(settings), "mlflow": mlflow_resource(settings)},
+        resources=resources_for(get_settings()),
         executor=dg.in_process_executor,
     )
 

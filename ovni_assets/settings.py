@@ -1,11 +1,12 @@
 """One settings object for every part of OVNI, read from `OVNI_*` environment variables.
 
-This module imports neither dagster nor mlflow, so the serving package may use it.
+Read once per process, where it starts (a CLI command, the code location, the API), and passed down from
+there; the Gradio UI reads its own two variables (`ovni_ui.config`). This module imports neither dagster
+nor mlflow, so the serving package may use it.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 
@@ -14,31 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_NAME = "ovni-purchase"
 CHAMPION_ALIAS = "champion"
-
-DAGSTER_YAML = """\
-# Written by OVNI (ovni_assets.settings). CLI runs, sensor runs and UI runs share this instance.
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    # DuckDB has one writer: runs launched by the daemon go one at a time.
-    max_concurrent_runs: 1
-# Run monitoring (in the daemon) asks OvniRunLauncher whether a run's process is alive: a run whose
-# process died is marked failed and frees the queue.
-run_launcher:
-  module: ovni_assets.defs.run_launcher
-  class: OvniRunLauncher
-run_monitoring:
-  enabled: true
-  start_timeout_seconds: 180
-  poll_interval_seconds: 20
-  max_resume_run_attempts: 0
-run_retries:
-  enabled: true
-  max_retries: 0
-telemetry:
-  enabled: false
-"""
 
 
 class OvniSettings(BaseSettings):
@@ -52,7 +28,6 @@ class OvniSettings(BaseSettings):
     mlflow_port: int = 5000
     api_port: int = 8000
     ui_port: int = 7860
-    api_url: str = Field(default="http://127.0.0.1:8000", description="Where the UI finds the API.")
     dagster_ui_url: str = Field(
         default="",
         description="Where people open the Dagster UI; MLflow runs link to their Dagster run under it. "
@@ -95,7 +70,6 @@ class OvniSettings(BaseSettings):
         description="DuckDB memory limit of every warehouse connection; beyond it DuckDB spills to "
         "$OVNI_HOME/duckdb_tmp (keeps a 100x run under 12 GB RSS with Python on top).",
     )
-    ui_lang: str = Field(default="es", description="Language of the Gradio UI: es or en.")
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )
@@ -161,23 +135,7 @@ class OvniSettings(BaseSettings):
     def tracking_uri(self) -> str:
         return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_db_path}"
 
-    def ensure_layout(self) -> OvniSettings:
-        """Create the folders under OVNI_HOME, write `dagster.yaml` and point DAGSTER_HOME at it.
-
-        A deployment that sets DAGSTER_HOME elsewhere (docker-compose, Kubernetes) keeps its own instance.
-        """
-        for folder in (self.landing_dir, self.quarantine_dir, self.mlartifacts_dir, self.dagster_home):
-            folder.mkdir(parents=True, exist_ok=True)
-        external = os.environ.get("DAGSTER_HOME")
-        if external and Path(external).resolve() != self.dagster_home:
-            return self
-        dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists() or dagster_yaml.read_text() != DAGSTER_YAML:
-            dagster_yaml.write_text(DAGSTER_YAML)
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
-        return self
-
 
 def get_settings() -> OvniSettings:
-    """Settings as the environment says now (cheap; read again so tests can change OVNI_*)."""
+    """Settings as the environment says now: for a process's entry point, which passes them down."""
     return OvniSettings()

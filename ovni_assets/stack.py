@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.data.ingestion import landing_paths
 from ovni_assets.settings import OvniSettings
 
 STOP_GRACE_SECONDS = 15.0
@@ -217,16 +217,6 @@ def check_ports(settings: OvniSettings) -> None:
                 ) from None
 
 
-def landing_files(settings: OvniSettings) -> list[Path]:
-    if not settings.landing_dir.exists():
-        return []
-    return [
-        path
-        for path in settings.landing_dir.iterdir()
-        if path.is_file() and table_for_file_name(path.name) is not None
-    ]
-
-
 @dataclass(frozen=True)
 class FirstStartStep:
     description: str
@@ -237,7 +227,7 @@ class FirstStartStep:
 def first_start_steps(settings: OvniSettings) -> list[FirstStartStep]:
     """What has to happen before the services are worth opening: demo data, then one pipeline run."""
     steps: list[FirstStartStep] = []
-    if not landing_files(settings) and not settings.warehouse_path.exists():
+    if not landing_paths(settings.landing_dir) and not settings.warehouse_path.exists():
         generate = ["generate", "--out", str(settings.landing_dir), "--weeks", str(settings.demo_weeks)]
         if settings.demo_customers is not None:
             generate += ["--customers", str(settings.demo_customers)]

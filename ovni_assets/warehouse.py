@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ovni_assets.settings import get_settings
-
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ovni_assets.settings import OvniSettings
 
 
 class RunLockTimeout(RuntimeError):
@@ -56,32 +56,42 @@ def run_lock(lock_path: Path, timeout_seconds: float, on_wait=None) -> Iterator[
         os.close(fd)
 
 
-def apply_connection_settings(con: duckdb.DuckDBPyConnection) -> None:
+def apply_connection_settings(con: duckdb.DuckDBPyConnection, memory_limit: str, temp_dir: Path) -> None:
     """Every OVNI connection: a memory limit (`OVNI_DUCKDB_MEMORY_LIMIT`) and a spill folder under OVNI_HOME,
     so big builds go to disk instead of growing without bound; threads stay at DuckDB's default.
 
     Set with SET, not as connect-time config: a plain `duckdb.connect` of the same file in the same process
     would otherwise fail ("different configuration"). DuckDB refuses to move a spill folder it has used.
+    The limit is also kept as the variable `ovni_memory_limit`, which `memory_limit` restores (DuckDB
+    reports its own limit rounded).
     """
-    settings = get_settings()
-    con.execute(f"SET memory_limit = '{_quoted(settings.duckdb_memory_limit)}'")
-    temp_dir = str(settings.duckdb_temp_dir)
-    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != temp_dir:
+    con.execute(f"SET memory_limit = '{_quoted(memory_limit)}'")
+    con.execute(f"SET VARIABLE ovni_memory_limit = '{_quoted(memory_limit)}'")
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != str(temp_dir):
         with contextlib.suppress(duckdb.NotImplementedException):
-            con.execute(f"SET temp_directory = '{_quoted(temp_dir)}'")
+            con.execute(f"SET temp_directory = '{_quoted(str(temp_dir))}'")
 
 
 def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-def connect(path: Path, read_only: bool = False, attempts: int = 50) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, settings: OvniSettings, read_only: bool = False, attempts: int = 50
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file of OVNI_HOME with the settings' memory limit and spill folder."""
+    return open_duckdb(path, settings.duckdb_memory_limit, settings.duckdb_temp_dir, read_only, attempts)
+
+
+def open_duckdb(
+    path: Path, memory_limit: str, temp_dir: Path, read_only: bool = False, attempts: int = 50
+) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file with `apply_connection_settings`, retrying while another process holds its lock."""
     delay = 0.05
     for attempt in range(attempts):
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-            apply_connection_settings(con)
+            apply_connection_settings(con, memory_limit, temp_dir)
             return con
         except duckdb.IOException:
             if attempt == attempts - 1:
@@ -98,22 +108,22 @@ FRAME_READ_MEMORY_LIMIT = "1GB"
 @contextlib.contextmanager
 def memory_limit(con: duckdb.DuckDBPyConnection, limit: str = FRAME_READ_MEMORY_LIMIT) -> Iterator[None]:
     """Cap DuckDB's buffer pool at `limit` for the block (lowering it evicts cached blocks over it; sorts
-    spill to the temp folder), then set it back to `OVNI_DUCKDB_MEMORY_LIMIT`, the limit of every OVNI
-    connection (DuckDB reports its limit rounded, so the old value is not read back). A limit already at or
-    below `limit` is left alone.
+    spill to the temp folder), then set it back to the connection's own limit (`apply_connection_settings`).
+    A limit already at or below `limit` is left alone.
 
-    DuckDB keeps the table blocks a scan read cached up to its limit: at 100× the training reads left 5 GB of
-    cache in the process while pandas and scikit-learn needed the memory.
+    DuckDB keeps the table blocks a scan read cached up to its limit: at large scale the training reads
+    would keep gigabytes of cache in the process while pandas and scikit-learn need the memory.
     """
     current = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. "5.5 GiB"
     if _size_bytes(current) <= _size_bytes(limit):
         yield
         return
+    own_limit = con.execute("SELECT getvariable('ovni_memory_limit')").fetchall()[0][0] or current
     con.execute(f"SET memory_limit = '{_quoted(limit)}'")
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{_quoted(get_settings().duckdb_memory_limit)}'")
+        con.execute(f"SET memory_limit = '{_quoted(own_limit)}'")
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ovni_assets.home import prepare_home
+
 # Tests write landing files right before they ingest them; the tests of the settle time set it themselves.
 os.environ.setdefault("OVNI_LANDING_SETTLE_SECONDS", "0")
 
@@ -42,7 +44,7 @@ def ovni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "2")
     monkeypatch.setenv("OVNI_HPO_MAX_TRIALS", "1")  # the default parameters: the same model on any machine
-    settings = get_settings().ensure_layout()
+    settings = prepare_home(get_settings())
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
     return settings
 

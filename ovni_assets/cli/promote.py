@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ovni_assets.home import prepare_home
 from ovni_assets.keys import PREVIOUS_CHAMPION_TAG, PROMOTION_REASON_TAG
 from ovni_assets.model.registry import (
     champion_version,
@@ -20,7 +21,7 @@ from ovni_assets.warehouse import connect, run_lock
 
 def promote_cli(version: str) -> int:
     """`ovni promote VERSION`: move the champion alias by hand (rollback or forward). Exit code."""
-    settings = get_settings().ensure_layout()
+    settings = prepare_home(get_settings())
     client = client_for(settings)
     every = {str(v.version): v for v in registered_versions(client, complete_only=False)}
     known = {number: v for number, v in every.items() if not missing_tags(v)}
@@ -45,7 +46,7 @@ def promote_cli(version: str) -> int:
     previous = move_champion(client, version)
     client.set_model_version_tag(MODEL_NAME, str(version), PROMOTION_REASON_TAG, MANUAL_PROMOTION_REASON)
     with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
-        con = connect(settings.warehouse_path)
+        con = connect(settings.warehouse_path, settings)
         try:
             write_model_versions(con, client)
         finally:

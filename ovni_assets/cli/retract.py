@@ -7,6 +7,7 @@ import sys
 from ovni_assets.cli.run import run_weekly_cycle
 from ovni_assets.cycle.in_process import RunFailed, execute_job, open_stores
 from ovni_assets.data.retraction import UnknownBatch, retract_batch
+from ovni_assets.home import prepare_home
 from ovni_assets.keys import TRIGGER_TAG
 from ovni_assets.settings import get_settings
 from ovni_assets.warehouse import connect, run_lock
@@ -15,12 +16,12 @@ from ovni_assets.warehouse import connect, run_lock
 def retract_cli(batch_id: str) -> int:
     """Retract the batch under the run lock, rebuild what depends on it (`ingest_job`), then run the
     weekly cycle so the snapshot is republished. Exit code for the CLI."""
-    settings = get_settings().ensure_layout()
+    settings = prepare_home(get_settings())
     if not settings.warehouse_path.exists():
         print(f"ovni retract: no warehouse at {settings.warehouse_path}", file=sys.stderr)
         return 1
     with run_lock(settings.run_lock_path, settings.run_lock_timeout_seconds):
-        con = connect(settings.warehouse_path)
+        con = connect(settings.warehouse_path, settings)
         try:
             retracted = retract_batch(con, batch_id, settings.landing_dir, settings.quarantine_dir)
         except UnknownBatch as error:

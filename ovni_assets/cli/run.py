@@ -16,6 +16,7 @@ import dagster as dg
 
 from ovni_assets.cycle.in_process import RunFailed, execute_job, open_stores
 from ovni_assets.cycle.plan import Step, StepKind, plan_next_step
+from ovni_assets.home import prepare_home
 from ovni_assets.settings import OvniSettings, get_settings
 
 WAIT_POLL_SECONDS = 2.0
@@ -26,7 +27,7 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
     """Ingest what is new, retrain when warranted, score the target week, publish. Exit code for the CLI."""
     from ovni_assets.defs.run_launcher import fail_dead_runs, forget_finished_runs
 
-    settings = get_settings().ensure_layout()
+    settings = prepare_home(get_settings())
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:

@@ -40,10 +40,11 @@ class SqlError(Exception):
 
 
 def open_snapshot() -> duckdb.DuckDBPyConnection:
-    path = get_settings().serving_path
+    settings = get_settings()
+    path = settings.serving_path
     if not path.exists():
         raise SqlError(f"no serving snapshot at {path}: run `ovni run` first to publish one")
-    con = connect(path, read_only=True)
+    con = connect(path, settings, read_only=True)
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

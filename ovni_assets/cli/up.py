@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from rich.console import Console
 
+from ovni_assets.home import prepare_home
 from ovni_assets.settings import get_settings
 from ovni_assets.stack import StackError, StopRequested, check_ports, run_first_start, running_stack, tail
 
@@ -27,7 +28,7 @@ def sigterm_stops() -> Iterator[None]:
 def up() -> int:
     """`ovni up`: first-start data and pipeline if needed, then every service until Ctrl-C or SIGTERM."""
     console = Console()
-    settings = get_settings().ensure_layout()
+    settings = prepare_home(get_settings())
     try:
         with sigterm_stops():
             check_ports(settings)

@@ -13,7 +13,7 @@ from pydantic import PrivateAttr
 from ovni_assets.cycle import liveness
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.settings import OvniSettings
-from ovni_assets.warehouse import connect, run_lock
+from ovni_assets.warehouse import open_duckdb, run_lock
 
 
 class WarehouseResource(DuckDBResource):
@@ -27,6 +27,8 @@ class WarehouseResource(DuckDBResource):
     lock_path: str
     lock_timeout_seconds: float = 3600.0
     liveness_dir: str | None = None
+    memory_limit: str
+    temp_directory: str
     _held: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -48,7 +50,7 @@ class WarehouseResource(DuckDBResource):
     @contextlib.contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection that is closed even when the asset fails (DuckDBResource's is not)."""
-        con = connect(Path(self.database))
+        con = open_duckdb(Path(self.database), self.memory_limit, Path(self.temp_directory))
         try:
             yield con
         finally:
@@ -61,6 +63,8 @@ def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
         lock_path=str(settings.run_lock_path),
         lock_timeout_seconds=settings.run_lock_timeout_seconds,
         liveness_dir=str(settings.run_liveness_dir),
+        memory_limit=settings.duckdb_memory_limit,
+        temp_directory=str(settings.duckdb_temp_dir),
     )
 
 
@@ -89,3 +93,13 @@ class MlflowTracking(dg.ConfigurableResource):
 
 def mlflow_resource(settings: OvniSettings) -> MlflowTracking:
     return MlflowTracking(home=str(settings.home), tracking_uri=settings.tracking_uri)
+
+
+def resources_for(settings: OvniSettings) -> dict:
+    """The code location's resources: the warehouse, MLflow, and the settings every asset reads its paths
+    and knobs from (read once, when the code location loads)."""
+    return {
+        "warehouse": warehouse_resource(settings),
+        "mlflow": mlflow_resource(settings),
+        "settings": settings,
+    }

@@ -52,7 +52,7 @@ def train_challenger(
 ) -> ChallengerOutcome:
     """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate."""
     result = training.train_purchase_model(con, settings.hpo_seconds, max_trials=settings.hpo_max_trials)
-    logged = log_training_run(result, [f["file_hash"] for f in lineage.landed_files(con)])
+    logged = log_training_run(result, [f["file_hash"] for f in lineage.landed_files(con)], settings)
     client = registry.client_for(settings)
     for key, value in version_tags(result, dagster_run_id).items():
         client.set_model_version_tag(MODEL_NAME, logged.version, key, value)

@@ -34,7 +34,7 @@ from ovni_assets.model.estimator import model_input
 from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
 from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.model.training import TrainingResult
-from ovni_assets.settings import MODEL_NAME, OvniSettings, get_settings
+from ovni_assets.settings import MODEL_NAME, OvniSettings
 
 IMPORTANCE_SAMPLE_ROWS = 10_000
 
@@ -62,12 +62,13 @@ def run_name(result: TrainingResult) -> str:
     return f"purchase-model {training.first_week}..{training.last_week + ONE_WEEK}"
 
 
-def log_training_run(result: TrainingResult, raw_file_hashes: list[str]) -> LoggedModel:
+def log_training_run(
+    result: TrainingResult, raw_file_hashes: list[str], settings: OvniSettings
+) -> LoggedModel:
     """Log everything about `result` into the active run and register the model as `ovni-purchase`."""
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError("no active MLflow run (the MlflowTracking resource starts one)")
-    settings = get_settings()
     validation, training = result.validation, result.training
     dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get(DAGSTER_RUN_ID_TAG)
     mlflow.set_tags(

@@ -19,7 +19,7 @@ import pytest
 from dagster._core.events import DagsterEventType
 
 from ovni_assets.data.synthetic import GeneratorConfig, write_dataset
-from ovni_assets.settings import DAGSTER_YAML
+from ovni_assets.home import DAGSTER_YAML
 
 BIN = Path(sys.executable).parent
 FAST = {

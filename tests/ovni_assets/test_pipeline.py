@@ -22,10 +22,10 @@ from ovni_assets.defs.assets import (
     model_assets,
     prediction_assets,
 )
-from ovni_assets.defs.resources import mlflow_resource, warehouse_resource
+from ovni_assets.defs.resources import resources_for
 from ovni_assets.model import registry
 from ovni_assets.prediction.snapshot import published_batch_id, published_model_versions
-from ovni_assets.settings import MODEL_NAME
+from ovni_assets.settings import MODEL_NAME, get_settings
 
 REPORT_FILES = {
     "pr_curve.png",
@@ -69,7 +69,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
             [*assets, *checks.ML_CHECKS],
-            resources={"warehouse": warehouse_resource(ovni_home), "mlflow": mlflow_resource(ovni_home)},
+            resources=resources_for(get_settings()),  # with the URLs set above
             instance=instance,
         )
     assert result.success

@@ -84,6 +84,6 @@ def test_two_ovni_runs_started_together_both_succeed(ovni_home, small_landing):
     outcomes = [(run.wait(timeout=900), run.stderr.read()) for run in runs]
 
     assert [code for code, _ in outcomes] == [0, 0], [err[-2000:] for _, err in outcomes]
-    with connect(ovni_home.warehouse_path, read_only=True) as con:
+    with connect(ovni_home.warehouse_path, ovni_home, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == landed
         assert con.execute("SELECT count(*) FROM ingested_files").fetchone()[0] == 3

@@ -6,7 +6,7 @@ from ovni_assets.data.ingestion import RejectedFile, ingest_landing, wait_until_
 from ovni_assets.data.schema import SOURCE_TABLES, table_for_file_name
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.settings import get_settings
+from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import row_count
 
 RAW_ASSET_KEYS = {kind: dg.AssetKey(table.raw_table) for kind, table in SOURCE_TABLES.items()}
@@ -26,11 +26,12 @@ RAW_ASSET_KEYS = {kind: dg.AssetKey(table.raw_table) for kind, table in SOURCE_T
     can_subset=False,
     retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
 )
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def raw_tables(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: dg.ResourceParam[OvniSettings]
+):
     """Wait (bounded) for landing files still being written, validate every new settled one, quarantine a
     bad one (the run fails, no table changes), else append them all in one transaction. Files ingested
     before (same bytes) are skipped; files still moving after the wait are left for a later run."""
-    settings = get_settings()
     moving = wait_until_settled(
         settings.landing_dir, settings.landing_settle_seconds, settings.landing_settle_max_wait_seconds
     )

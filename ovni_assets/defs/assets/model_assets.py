@@ -4,7 +4,7 @@ import dagster as dg
 
 from ovni_assets.defs.resources import MlflowTracking, WarehouseResource
 from ovni_assets.keys import CHAMPION_VERSION, MODEL_VERSION
-from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 
 @dg.asset(
@@ -16,18 +16,20 @@ from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
     f"`{MODEL_NAME}`; becomes `@{CHAMPION_ALIAS}` only if it beats the champion on the same weeks.",
 )
 def purchase_model(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowTracking
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    mlflow: MlflowTracking,
+    settings: dg.ResourceParam[OvniSettings],
 ) -> dg.MaterializeResult:
     from ovni_assets.model import challenger  # matplotlib and the MLflow model flavour: only when training
 
-    settings = get_settings()
     with mlflow.training_run(context.run_id) as run, warehouse.get_connection() as con:
         outcome = challenger.train_challenger(con, settings, context.run_id)
     context.log.info(f"Model version {outcome.logged.version}: {outcome.decision.reason}")
-    return dg.MaterializeResult(metadata=outcome_metadata(outcome, run.info.experiment_id))
+    return dg.MaterializeResult(metadata=outcome_metadata(outcome, run.info.experiment_id, settings))
 
 
-def outcome_metadata(outcome, experiment_id: str) -> dict:
+def outcome_metadata(outcome, experiment_id: str, settings: OvniSettings) -> dict:
     """What the asset's page shows of a training (the cycle reads `champion_version`)."""
     from ovni_assets.model import tracking
 
@@ -47,8 +49,6 @@ def outcome_metadata(outcome, experiment_id: str) -> dict:
         "training_snapshot_id": result.training.snapshot_id,
         "hpo_trials": len(result.trials),
         "mlflow_run_id": logged.run_id,
-        "mlflow_run": dg.MetadataValue.url(
-            tracking.mlflow_run_url(get_settings(), experiment_id, logged.run_id)
-        ),
+        "mlflow_run": dg.MetadataValue.url(tracking.mlflow_run_url(settings, experiment_id, logged.run_id)),
         "validation_weeks": dg.MetadataValue.md(validation.weekly.to_markdown(index=False)),
     }

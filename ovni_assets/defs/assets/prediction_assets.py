@@ -9,7 +9,7 @@ from ovni_assets.keys import DATA_THROUGH
 from ovni_assets.model import registry
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
-from ovni_assets.settings import get_settings
+from ovni_assets.settings import OvniSettings
 
 
 @dg.asset(
@@ -20,8 +20,9 @@ from ovni_assets.settings import get_settings
     "by the champion: probability, `will_buy` by its threshold, rank per customer. Batches are appended; "
     "view `latest_predictions` shows the newest batch per week.",
 )
-def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def predictions(
+    warehouse: WarehouseResource, settings: dg.ResourceParam[OvniSettings]
+) -> dg.MaterializeResult:
     champion = registry.load_champion(settings)
     if champion is None:
         raise dg.Failure(description="no champion model yet: run the train job (ovni run trains one)")
@@ -56,8 +57,9 @@ def predictions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     "next_week_features, customers, products, model_versions, drift_reports, prediction_quality, lineage, "
     "snapshot_info; written to a temp file and published by atomic rename.",
 )
-def serving_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def serving_snapshot(
+    warehouse: WarehouseResource, settings: dg.ResourceParam[OvniSettings]
+) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         # model_versions from the registry as it is now: a training killed after registering its version
         # never wrote the table, and the snapshot must still list every complete version.

@@ -8,7 +8,7 @@ import pytest
 
 from ovni_assets.defs.assets import clean_assets, ingest_assets
 from ovni_assets.defs.checks import DATA_CHECKS
-from ovni_assets.defs.resources import warehouse_resource
+from ovni_assets.defs.resources import resources_for
 from ovni_assets.warehouse import connect
 
 
@@ -56,7 +56,7 @@ def materialize_data(settings, instance):
             clean_assets.transactions,
             *DATA_CHECKS,
         ],
-        resources={"warehouse": warehouse_resource(settings)},
+        resources=resources_for(settings),
         instance=instance,
         raise_on_error=False,
     )
@@ -108,7 +108,7 @@ def test_rejected_file_fails_the_run_with_one_clear_line_and_changes_nothing(ovn
     with dg.instance_for_test() as instance:
         assert materialize_data(ovni_home, instance).success
         (ovni_home.landing_dir / "transacciones_w2.csv").write_text("customer_id,product_id\n1,2\n")
-        with connect(ovni_home.warehouse_path) as con:
+        with connect(ovni_home.warehouse_path, ovni_home) as con:
             before = con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0]
 
         result = materialize_data(ovni_home, instance)
@@ -120,7 +120,7 @@ def test_rejected_file_fails_the_run_with_one_clear_line_and_changes_nothing(ovn
             "rejected transacciones_w2.csv: missing required column(s) order_id, purchase_date, items"
             in message
         )
-        with connect(ovni_home.warehouse_path) as con:
+        with connect(ovni_home.warehouse_path, ovni_home) as con:
             assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == before
         assert (ovni_home.quarantine_dir / "transacciones_w2.csv.reason.txt").exists()
 

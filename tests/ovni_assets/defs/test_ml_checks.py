@@ -16,7 +16,12 @@ THRESHOLD = 0.3
 
 @pytest.fixture
 def warehouse(small_warehouse) -> WarehouseResource:
-    return WarehouseResource(database=str(small_warehouse), lock_path=str(small_warehouse) + ".lock")
+    return WarehouseResource(
+        database=str(small_warehouse),
+        lock_path=str(small_warehouse) + ".lock",
+        memory_limit="1GB",
+        temp_directory=str(small_warehouse.parent / "duckdb_tmp"),
+    )
 
 
 def run(check, warehouse: WarehouseResource):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ovni_assets.defs.assets.monitoring_assets import drift_report, prediction_quality
-from ovni_assets.defs.resources import warehouse_resource
+from ovni_assets.defs.resources import resources_for
 from ovni_assets.monitoring.triggers import decide_retrain, retrain_facts_from_instance
 
 WEEKS = [date(2024, 7, 1) + timedelta(days=7 * i) for i in range(8)]
@@ -61,7 +61,7 @@ def materialize(settings, instance):
     result = dg.materialize(
         [drift_report, prediction_quality],
         instance=instance,
-        resources={"warehouse": warehouse_resource(settings)},
+        resources=resources_for(settings),
     )
     assert result.success
     return {

@@ -15,7 +15,7 @@ def test_connections_get_the_memory_limit_and_a_spill_folder_under_ovni_home(tmp
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "300MB")
     path = tmp_path / "warehouse.duckdb"
-    with connect(path) as con:
+    with connect(path, get_settings()) as con:
         limit, temp_dir = con.execute(
             "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchall()[0]
@@ -25,7 +25,7 @@ def test_connections_get_the_memory_limit_and_a_spill_folder_under_ovni_home(tmp
         # a plain connection to the same file in the same process still opens (no config clash)
         with duckdb.connect(str(path)) as plain:
             assert plain.execute("SELECT 1").fetchall() == [(1,)]
-    with connect(path, read_only=True) as reader:
+    with connect(path, get_settings(), read_only=True) as reader:
         assert reader.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "286.1 MiB"
 
 
@@ -33,13 +33,13 @@ def test_an_invalid_memory_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "lots")
     with pytest.raises(duckdb.Error):
-        connect(tmp_path / "warehouse.duckdb")
+        connect(tmp_path / "warehouse.duckdb", get_settings())
 
 
 def test_frame_reads_run_under_a_lower_duckdb_limit_and_restore_it(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "4GB")
-    with connect(tmp_path / "warehouse.duckdb") as con:
+    with connect(tmp_path / "warehouse.duckdb", get_settings()) as con:
 
         def limit() -> str:
             return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
@@ -58,7 +58,7 @@ def test_frame_reads_run_under_a_lower_duckdb_limit_and_restore_it(tmp_path, mon
 def test_frame_read_limit_works_with_a_percentage_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OVNI_DUCKDB_MEMORY_LIMIT", "50%")  # DuckDB accepts a share of the RAM too
-    with connect(tmp_path / "warehouse.duckdb") as con:
+    with connect(tmp_path / "warehouse.duckdb", get_settings()) as con:
         configured = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         assert read_frame(con, "SELECT 1 AS one")["one"].tolist() == [1]
         assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == configured
@@ -66,7 +66,7 @@ def test_frame_read_limit_works_with_a_percentage_limit(tmp_path, monkeypatch):
 
 def test_read_frame_gives_text_columns_as_categories(tmp_path, monkeypatch):
     monkeypatch.setenv("OVNI_HOME", str(tmp_path / "home"))
-    with connect(tmp_path / "warehouse.duckdb") as con:
+    with connect(tmp_path / "warehouse.duckdb", get_settings()) as con:
         frame = read_frame(
             con,
             "SELECT i::INTEGER AS n, i * 0.5 AS x, ['a', 'b', NULL][i % 3 + 1] AS brand "

@@ -9,6 +9,7 @@ import mlflow
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from ovni_assets.home import prepare_home
 from ovni_assets.model.registry import EXPERIMENT_NAME, client_for, ensure_experiment
 from ovni_assets.settings import OvniSettings
 
@@ -37,11 +38,11 @@ def log_run(settings: OvniSettings, with_model: bool) -> str:
 
 
 def test_a_copied_home_writes_only_into_itself_and_loads_after_the_original_is_gone(tmp_path):
-    original = OvniSettings(home=tmp_path / "original").ensure_layout()
+    original = prepare_home(OvniSettings(home=tmp_path / "original"))
     first_run = log_run(original, with_model=True)
     original_files = files_under(original.mlartifacts_dir)
 
-    copy = OvniSettings(home=tmp_path / "copy").ensure_layout()
+    copy = prepare_home(OvniSettings(home=tmp_path / "copy"))
     shutil.copytree(original.home, copy.home, dirs_exist_ok=True)
 
     experiment_id = ensure_experiment(copy)
@@ -61,7 +62,7 @@ def test_a_copied_home_writes_only_into_itself_and_loads_after_the_original_is_g
 
 
 def test_a_home_in_its_own_place_is_left_as_it_is(tmp_path):
-    settings = OvniSettings(home=tmp_path / "home").ensure_layout()
+    settings = prepare_home(OvniSettings(home=tmp_path / "home"))
     experiment_id = ensure_experiment(settings)
     before = settings.mlflow_db_path.read_bytes()
     assert ensure_experiment(settings) == experiment_id

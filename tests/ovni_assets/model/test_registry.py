@@ -34,7 +34,7 @@ def register(settings, result, monkeypatch, run_tags: dict | None = None, tagged
     monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
     experiment_id = registry.ensure_experiment(settings)
     with mlflow.start_run(experiment_id=experiment_id, tags=run_tags):
-        logged = tracking.log_training_run(result, ["sha-of-a-file"])
+        logged = tracking.log_training_run(result, ["sha-of-a-file"], settings)
     client = registry.client_for(settings)
     if not tagged:
         return logged.version
@@ -77,9 +77,9 @@ def test_experiment_is_a_described_classic_ml_experiment_even_when_it_existed_be
 def test_training_run_is_named_described_and_linked_to_its_dagster_run(
     ovni_home, trained, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv("OVNI_DAGSTER_UI_URL", "http://dagster.example:3999/")
+    settings = ovni_home.model_copy(update={"dagster_ui_url": "http://dagster.example:3999"})
     _, result = trained
-    version = register(ovni_home, result, monkeypatch, run_tags={"dagster_run_id": "abcdef12-run"})
+    version = register(settings, result, monkeypatch, run_tags={"dagster_run_id": "abcdef12-run"})
     client = registry.client_for(ovni_home)
     model_version = client.get_model_version(MODEL_NAME, version)
     run = client.get_run(model_version.run_id)
