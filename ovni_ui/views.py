@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ovni_ui.formatting import day
 from ovni_ui.i18n import Texts
 
 CSS = """
@@ -194,6 +195,19 @@ def pair_result(
     )
 
 
+def whatif_result(tr: Texts, scored: dict, before: float, threshold: float | None) -> str:
+    """The simulated pair's probability and decision beside the probability before the edits."""
+    will_buy = bool(scored["will_buy"])
+    text = tr(
+        "whatif_result",
+        probability=tr.percent(scored["probability"]),
+        decision=tr("will_buy") if will_buy else tr("will_not_buy"),
+        before=tr.percent(before),
+    )
+    bar = probability_bar(tr, scored["probability"], threshold, will_buy)
+    return f'<div class="ovni-card" id="ovni-whatif-result"><p>{escape(text)}</p>{bar}</div>'
+
+
 def kpis(items: list[tuple[str, str]]) -> str:
     cells = "".join(
         f'<div class="ovni-kpi"><div class="label">{escape(label)}</div>'
@@ -201,3 +215,26 @@ def kpis(items: list[tuple[str, str]]) -> str:
         for label, value in items
     )
     return f'<div class="ovni-kpis">{cells}</div>'
+
+
+def champion_card(tr: Texts, model: dict, trained_at: str) -> str:
+    """The model in production: version, training time, validation metrics, threshold, data it learnt from."""
+    metrics = model.get("metrics") or {}
+    figures = kpis(
+        [
+            (tr("version"), f"v{model['version']}"),
+            (tr("trained_at"), trained_at),
+            (tr("validation_f1"), tr.number(metrics.get("val_f1"), 3)),
+            (tr("validation_precision"), tr.number(metrics.get("val_precision"), 3)),
+            (tr("validation_recall"), tr.number(metrics.get("val_recall"), 3)),
+            (tr("threshold"), tr.percent(model.get("threshold"))),
+        ]
+    )
+    until = model.get("train_last_week")
+    until_line = (
+        f'<p class="product-detail">{escape(tr("train_data_until", week=day(until)))}</p>' if until else ""
+    )
+    return (
+        f'<div class="ovni-card" id="ovni-champion"><h3>{escape(tr("champion_title"))}</h3>{figures}'
+        f"{until_line}</div>"
+    )

@@ -6,12 +6,18 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import gradio as gr
 import httpx
 import pytest
 
 from ovni_ui.api_client import ApiRequestError, ApiUnavailable, OvniApiClient
-from ovni_ui.app import OvniPage
+from ovni_ui.app import render_tabs
 from ovni_ui.i18n import Texts
+from ovni_ui.page import OvniPage
+from ovni_ui.tabs.consult import ConsultTab
+from ovni_ui.tabs.explore import ExploreTab
+from ovni_ui.tabs.model import ModelTab
+from ovni_ui.tabs.recommend import RecommendTab
 
 from .conftest import free_port
 
@@ -41,24 +47,26 @@ def test_a_hung_api_times_out_as_unavailable(silent_server: str):
 def test_page_handlers_answer_with_the_friendly_message_when_the_api_is_down(lang: str, tmp_path: Path):
     tr = Texts(lang)
     page = OvniPage(OvniApiClient(f"http://127.0.0.1:{free_port()}"), tr, tmp_path)
-    status, message, card, table = page.recommend(12, 5)
+    status, message, card, table = RecommendTab(page).recommend(12, 5)
     assert tr("api_down") in message and (card, table) == ("", "")
     assert "ovni-banner error" in status and tr("api_down") in status  # the header follows the call
     for status, message, *_ in (
-        page.monitoring(),
-        page.consult(1, 2),
-        page.explore("2024-05-20", "", "", "", False),
+        ModelTab(page).monitoring(),
+        ConsultTab(page).consult(1, 2),
+        ExploreTab(page).explore("2024-05-20", "", "", "", False),
     ):
         assert tr("api_down") in status and tr("api_down") in message
-    assert tr("api_down") in page.load()[0]
+    with gr.Blocks():
+        page_load = render_tabs(page, gr.HTML())
+    assert tr("api_down") in page_load.load()[0]
 
 
 def test_a_missing_choice_asks_for_one_without_calling_the_api(tmp_path: Path):
     tr = Texts("es")
     page = OvniPage(OvniApiClient(f"http://127.0.0.1:{free_port()}"), tr, tmp_path)
-    assert tr("pick_customer") in page.recommend(None, 5)[1]
-    assert tr("pick_pair") in page.consult(3, None)[1]
-    assert tr("whatif_pick_first") in page.simulate(None, 1, 2, 3, 4, 5, 6)[1]
+    assert tr("pick_customer") in RecommendTab(page).recommend(None, 5)[1]
+    assert tr("pick_pair") in ConsultTab(page).consult(3, None)[1]
+    assert tr("whatif_pick_first") in ConsultTab(page).simulate(None, 1, 2, 3, 4, 5, 6)[1]
 
 
 @pytest.mark.slow
