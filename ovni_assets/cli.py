@@ -14,7 +14,8 @@ class CliError(Exception):
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, write_dataset
+    from ovni_assets.data.synthetic.config import GeneratorConfig, parse_drift
+    from ovni_assets.data.synthetic.writer import write_dataset
 
     try:
         config = GeneratorConfig(
