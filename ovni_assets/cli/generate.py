@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from ovni_assets.cli import CliError
-from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, write_dataset
+from ovni_assets.data.synthetic.config import GeneratorConfig, parse_drift
+from ovni_assets.data.synthetic.writer import write_dataset
 
 
 def generate(args: argparse.Namespace) -> int:

@@ -16,24 +16,18 @@ do not change when later weeks are appended (the label of the newest week is fil
 Storage: the rows are in `pair_feature_rows`; the view `pair_features` adds the customer and product
 attributes and the ratios computed from a row alone (`PAIR_FEATURES_PROJECTION`). Readers use the view.
 
-Incremental build: one SELECT computes the rows of feature weeks >= `since` (all weeks in a full build).
-The weekly run replaces only the weeks from the one before the oldest week whose transactions changed (per
-week fingerprints of `transactions` recorded in `feature_build_weeks`); a full build when the table or its
-state is missing, `customers`/`products` changed or the definition hash (SQL, parameters, feature list)
-changed (`feature_build_state`).
+Both tables are built incrementally (`features.incremental`): one SELECT computes the rows of weeks >=
+`since`, and the weekly run replaces only the weeks that changed transactions can change.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import duckdb
 
-from ovni_assets.warehouse import table_exists
+from ovni_assets.features.incremental import EMPTY_FIRST_WEEK, BuildStats, build_table, text_hash
 
 HISTORY_WEEKS = 26
 HISTORY_WINDOW_WEEKS = 26  # the longest window (bought_w26): how far back a feature week's rows look
@@ -114,10 +108,10 @@ GROUP BY customer_id, product_id, week_start
 # add a prefix from the weeks before it. Each grid is sorted once (one window spec per grid); the pair grid
 # is expanded from the purchase weeks, which carry the pair-level constants (first purchase, prefix totals),
 # so its window needs only lags. Sums of units in a GROUP BY are rounded to 9 decimals: DuckDB adds doubles
-# in whatever order its threads meet them, and last-bit differences made two builds of the same data differ
-# (and the model's histogram bins with them). Counts are cast to INTEGER: DuckDB's sum() gives HUGEINT,
-# which makes joins and the table write slower. Add a pair feature: a column in `pair_windows`, then
-# `history`, then the final SELECT and PAIR_FEATURES_PROJECTION (and FEATURE_COLUMNS).
+# in whatever order its threads meet them, so unrounded sums could differ in the last bits between two
+# builds of the same data (and the model's histogram bins with them). Counts are cast to INTEGER: DuckDB's
+# sum() gives HUGEINT, which makes joins and the table write slower. Add a pair feature: a column in
+# `pair_windows`, then `history`, then the final SELECT and PAIR_FEATURES_PROJECTION (and FEATURE_COLUMNS).
 PAIR_FEATURE_ROWS_SELECT = """
 WITH weeks AS (
     SELECT CAST(w AS DATE) AS week_start
@@ -349,9 +343,9 @@ LEFT JOIN type_share ts ON ts.customer_type = c.customer_type AND ts.product_id 
 
 
 # `pair_features` as readers see it: the stored rows ({rows}) with the columns computed from a row alone and
-# the customer and product attributes. Storing these 15 columns 8.5 M times (10x) made the table write take
-# 1.6 times as long; joined here, a reader pays for them only on the rows it reads (filters on the keys reach
-# the stored table).
+# the customer and product attributes. They are joined here rather than stored because writing them on every
+# row makes the build's table write much slower, while a reader pays for them only on the rows it reads
+# (filters on the keys reach the stored table).
 PAIR_FEATURES_PROJECTION = """
 SELECT r.customer_id, r.product_id, r.week_start,
     CAST(r.week_start + INTERVAL 7 DAY AS DATE) AS target_week_start,
@@ -380,30 +374,13 @@ PAIR_FEATURES_VIEW = "CREATE OR REPLACE VIEW pair_features AS " + PAIR_FEATURES_
     rows=ROWS_TABLE
 )
 
-STATE_TABLE = "feature_build_state"  # per built table: definition and master-data fingerprints
-STATE_WEEKS_TABLE = "feature_build_weeks"  # per built table and week: fingerprint of that week's transactions
-
 
 @dataclass(frozen=True)
-class FeatureStats:
-    rows: int
-    weeks: int
+class PairFeatureStats(BuildStats):
+    """A pair features build, with how many of the rows are history and discovery candidates."""
+
     history_rows: int
     discovery_rows: int
-    newest_week: str | None
-    mode: str = "full"  # "full", "partial" (weeks >= recomputed_from replaced) or "unchanged"
-    recomputed_from: str | None = None  # first feature week recomputed (None: nothing recomputed)
-    weeks_recomputed: int = 0
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class BuildPlan:
-    """What a build must recompute: every week (`since` None and `full`), weeks >= `since`, or nothing."""
-
-    full: bool
-    since: date | None
-    reason: str
 
 
 def _week_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
@@ -420,7 +397,7 @@ def pair_feature_rows_select(
     """The SELECT of the stored `pair_feature_rows` of feature weeks >= `since` (all weeks when None)."""
     first, last = _week_bounds(con)
     if first is None:  # no purchases: an empty table of the right shape
-        first = last = date(2000, 1, 3)
+        first = last = EMPTY_FIRST_WEEK
     since = max(since or first, first)
     reach = max(HISTORY_WINDOW_WEEKS, int(history_weeks))  # windows and the candidate rule look back
     grid_start = max(first, since - timedelta(weeks=reach - 1))
@@ -446,7 +423,7 @@ def pair_features_select(
 
 def definition_hash(history_weeks: int = HISTORY_WEEKS, discovery_top_k: int = DISCOVERY_TOP_K) -> str:
     """Changes whenever the feature SQL, its parameters or the feature list change (forces a full build)."""
-    return _hash(
+    return text_hash(
         WEEKLY_PURCHASES_SELECT,
         PAIR_FEATURE_ROWS_SELECT,
         PAIR_FEATURES_PROJECTION,
@@ -456,165 +433,19 @@ def definition_hash(history_weeks: int = HISTORY_WEEKS, discovery_top_k: int = D
     )
 
 
-def _master_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Row count and order-free hash of every row of `customers` or `products` (any attribute change)."""
-    if not table_exists(con, table):
-        return "missing"
-    count, digest = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} t").fetchall()[0]
-    return f"{count}:{digest}"
-
-
-def _transaction_week_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
-    """Per ISO week: row count and order-free hash of that week's rows of `transactions`."""
-    rows = con.execute(
-        "SELECT week_start, count(*), bit_xor(hash(t)) FROM transactions t GROUP BY week_start"
-    ).fetchall()
-    return {week: f"{count}:{digest}" for week, count, digest in rows}
-
-
-def _ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name VARCHAR PRIMARY KEY, definition_hash VARCHAR, "
-        "customers_fingerprint VARCHAR, products_fingerprint VARCHAR, mode VARCHAR, built_at TIMESTAMP)"
-    )
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {STATE_WEEKS_TABLE} (table_name VARCHAR, week_start DATE, "
-        "fingerprint VARCHAR)"
-    )
-
-
-@dataclass(frozen=True)
-class InputState:
-    """Fingerprints of everything a feature table is built from."""
-
-    definition: str
-    customers: str | None  # None: the table does not read customers / products
-    products: str | None
-    weeks: dict[date, str]
-
-    @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, definition: str, master_data: bool = True) -> InputState:
-        return cls(
-            definition=definition,
-            customers=_master_fingerprint(con, "customers") if master_data else None,
-            products=_master_fingerprint(con, "products") if master_data else None,
-            weeks=_transaction_week_fingerprints(con),
-        )
-
-    def plan_against(self, con: duckdb.DuckDBPyConnection, table: str, label_lag_weeks: int) -> BuildPlan:
-        """Full build, or the weeks from (oldest changed week - `label_lag_weeks`) on, or nothing."""
-        if not table_exists(con, table) or not table_exists(con, STATE_TABLE):
-            return BuildPlan(True, None, f"{table} or its build state does not exist")
-        recorded = con.execute(
-            f"SELECT definition_hash, customers_fingerprint, products_fingerprint FROM {STATE_TABLE} "
-            "WHERE table_name = ?",
-            [table],
-        ).fetchall()
-        if not recorded:
-            return BuildPlan(True, None, f"no build state recorded for {table}")
-        recorded = recorded[0]
-        if recorded[0] != self.definition:
-            return BuildPlan(True, None, "the feature definition changed")
-        if self.customers is not None and recorded[1] != self.customers:
-            return BuildPlan(True, None, "customers changed")
-        if self.products is not None and recorded[2] != self.products:
-            return BuildPlan(True, None, "products changed")
-        old_weeks = dict(
-            con.execute(
-                f"SELECT week_start, fingerprint FROM {STATE_WEEKS_TABLE} WHERE table_name = ?", [table]
-            ).fetchall()
-        )
-        changed = [w for w in self.weeks.keys() | old_weeks.keys() if self.weeks.get(w) != old_weeks.get(w)]
-        if not changed:
-            return BuildPlan(False, None, "no transaction week changed")
-        oldest = min(changed)
-        return BuildPlan(
-            False,
-            oldest - timedelta(weeks=label_lag_weeks),
-            f"{len(changed)} transaction week(s) changed, the oldest {oldest}",
-        )
-
-    def record(self, con: duckdb.DuckDBPyConnection, table: str, mode: str) -> None:
-        """Store these fingerprints as the inputs `table` was built from (inside the build's transaction)."""
-        _ensure_state_tables(con)
-        con.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = ?", [table])
-        con.execute(
-            f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [table, self.definition, self.customers, self.products, mode],
-        )
-        con.execute(f"DELETE FROM {STATE_WEEKS_TABLE} WHERE table_name = ?", [table])
-        if self.weeks:
-            con.executemany(
-                f"INSERT INTO {STATE_WEEKS_TABLE} VALUES (?, ?, ?)",
-                [(table, week, fingerprint) for week, fingerprint in sorted(self.weeks.items())],
-            )
-
-
-def build_weekly_purchases(con: duckdb.DuckDBPyConnection, incremental: bool = False) -> FeatureStats:
+def build_weekly_purchases(con: duckdb.DuckDBPyConnection, incremental: bool = False) -> BuildStats:
     """Build `weekly_purchases` from `transactions`: in full, or (`incremental`) only the weeks whose
     transactions changed since the last build, replaced in one transaction."""
-    state = InputState.read(con, _hash(WEEKLY_PURCHASES_SELECT), master_data=False)
-    plan = (
-        state.plan_against(con, "weekly_purchases", label_lag_weeks=0)
-        if incremental
-        else BuildPlan(True, None, "full build requested")
-    )
-    first = con.execute("SELECT min(week_start) FROM transactions").fetchall()[0][0] or date(2000, 1, 3)
-    if not plan.full and plan.since is not None and plan.since <= first:
-        plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
-    return _replace_weeks(con, "weekly_purchases", plan, state, WEEKLY_PURCHASES_SELECT.format, first)
-
-
-def _hash(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def _replace_weeks(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    plan: BuildPlan,
-    state: InputState,
-    select_of,
-    first: date,
-    also: Sequence[str] = (),
-) -> FeatureStats:
-    """Apply `plan` to `table` in one transaction (`select_of(since=...)` gives the rows of weeks >= since)
-    with the statements `also`, and record `state`; returns what was done."""
-    mode, recomputed_from = "unchanged", None
-    # Row order of the tables is not part of their contract (readers ORDER BY): let DuckDB write in parallel.
-    preserve_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if plan.full:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_of(since=first)}")
-            mode, recomputed_from = "full", first
-        elif plan.since is not None:
-            con.execute(f"DELETE FROM {table} WHERE week_start >= ?", [plan.since])
-            con.execute(f"INSERT INTO {table} {select_of(since=plan.since)}")
-            mode, recomputed_from = "partial", plan.since
-        for statement in also:
-            con.execute(statement)
-        state.record(con, table, mode)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.execute(f"SET preserve_insertion_order = {bool(preserve_order)}")
-    rows, weeks, newest = con.execute(
-        f"SELECT count(*), count(DISTINCT week_start), max(week_start) FROM {table}"
-    ).fetchall()[0]
-    return FeatureStats(
-        rows=rows,
-        weeks=weeks,
-        history_rows=0,
-        discovery_rows=0,
-        newest_week=str(newest) if newest is not None else None,
-        mode=mode,
-        recomputed_from=str(recomputed_from) if recomputed_from is not None else None,
-        weeks_recomputed=(newest - recomputed_from).days // 7 + 1 if recomputed_from and newest else 0,
-        reason=plan.reason,
+    first = con.execute("SELECT min(week_start) FROM transactions").fetchall()[0][0]
+    return build_table(
+        con,
+        "weekly_purchases",
+        text_hash(WEEKLY_PURCHASES_SELECT),
+        WEEKLY_PURCHASES_SELECT.format,
+        first,
+        incremental=incremental,
+        label_lag_weeks=0,
+        master_data=False,
     )
 
 
@@ -623,7 +454,7 @@ def build_pair_features(
     history_weeks: int = HISTORY_WEEKS,
     discovery_top_k: int = DISCOVERY_TOP_K,
     incremental: bool = False,
-) -> FeatureStats:
+) -> PairFeatureStats:
     """Build `pair_features` from `weekly_purchases`, `transactions`, `customers` and `products`: the rows
     are stored in `pair_feature_rows`, the `pair_features` view adds the attributes and row-level ratios.
 
@@ -633,40 +464,16 @@ def build_pair_features(
     feature definition changed. Both paths run the same SELECT, so they give the same table.
     """
     con.execute("SET enable_progress_bar = false")
-    state = InputState.read(con, definition_hash(history_weeks, discovery_top_k))
-    plan = (
-        state.plan_against(con, ROWS_TABLE, label_lag_weeks=1)
-        if incremental
-        else BuildPlan(True, None, "full build requested")
-    )
     first, _ = _week_bounds(con)
-    if not plan.full and plan.since is not None and first is not None and plan.since <= first:
-        plan = BuildPlan(True, None, plan.reason + " (at or before the first week)")
-    first = first or date(2000, 1, 3)
-    # Warehouses built before the view stored `pair_features` as a table, its build state keyed by that
-    # name: the view replaces the table, the state goes.
-    stored_as_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = 'pair_features'"
-    ).fetchall()[0][0]
-    old_layout = []
-    if stored_as_table:
-        _ensure_state_tables(con)
-        old_layout = [
-            "DROP TABLE pair_features",
-            *(
-                f"DELETE FROM {t} WHERE table_name = 'pair_features'"
-                for t in (STATE_TABLE, STATE_WEEKS_TABLE)
-            ),
-        ]
-    stats = _replace_weeks(
+    stats = build_table(
         con,
         ROWS_TABLE,
-        plan,
-        state,
+        definition_hash(history_weeks, discovery_top_k),
         lambda since: pair_feature_rows_select(con, since, history_weeks, discovery_top_k),
         first,
-        also=[*old_layout, PAIR_FEATURES_VIEW],
+        incremental=incremental,
+        label_lag_weeks=1,
+        also=[PAIR_FEATURES_VIEW],
     )
     discovery = con.execute(f"SELECT count(*) FROM {ROWS_TABLE} WHERE is_discovery").fetchall()[0][0]
-    return dataclasses.replace(stats, history_rows=stats.rows - discovery, discovery_rows=discovery)
+    return PairFeatureStats(**asdict(stats), history_rows=stats.rows - discovery, discovery_rows=discovery)

@@ -10,7 +10,8 @@ import pytest
 
 from ovni_assets.data import cleaning
 from ovni_assets.data.ingestion import ingest_landing
-from ovni_assets.data.synthetic import GeneratorConfig, write_dataset
+from ovni_assets.data.synthetic.config import GeneratorConfig
+from ovni_assets.data.synthetic.writer import write_dataset
 from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
 
 SMALL_CUSTOMERS = 150

@@ -18,7 +18,8 @@ import mlflow
 import pytest
 from dagster._core.events import DagsterEventType
 
-from ovni_assets.data.synthetic import GeneratorConfig, write_dataset
+from ovni_assets.data.synthetic.config import GeneratorConfig
+from ovni_assets.data.synthetic.writer import write_dataset
 from ovni_assets.home import DAGSTER_YAML
 
 BIN = Path(sys.executable).parent

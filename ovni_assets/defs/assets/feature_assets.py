@@ -6,6 +6,7 @@ import dagster as dg
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.features import pair_features as features
+from ovni_assets.features.incremental import BuildStats
 from ovni_assets.features.target_week import read_target_week
 from ovni_assets.keys import DATA_THROUGH, NEWEST_FEATURE_WEEK, TARGET_WEEK
 
@@ -58,7 +59,7 @@ def pair_features(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         )
 
 
-def build_metadata(stats: features.FeatureStats) -> dict[str, str | int]:
+def build_metadata(stats: BuildStats) -> dict[str, str | int]:
     """Which build ran (full / partial / unchanged), why, and the weeks it recomputed."""
     return {
         "build_mode": stats.mode,

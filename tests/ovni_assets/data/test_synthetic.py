@@ -11,11 +11,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from ovni_assets.cli import main
-from ovni_assets.data import synthetic
 from ovni_assets.data.ingestion import ingest_landing
 from ovni_assets.data.schema import SOURCE_TABLES
-from ovni_assets.data.synthetic import Drift, GeneratorConfig, parse_drift, write_dataset
-from ovni_assets.data.synthetic_stats import dataset_statistics
+from ovni_assets.data.synthetic import writer
+from ovni_assets.data.synthetic.config import (
+    DRIFT_KINDS,
+    NEW_CUSTOMERS_SHARE,
+    VOLUME_UNITS_FACTOR,
+    Drift,
+    GeneratorConfig,
+    parse_drift,
+)
+from ovni_assets.data.synthetic.stats import dataset_statistics
+from ovni_assets.data.synthetic.writer import write_dataset
 
 FILES = {"transactions": "transacciones", "customers": "clientes", "products": "productos"}
 
@@ -78,7 +86,7 @@ DRIFT_CUT = DRIFT_CONFIG.start + timedelta(weeks=DRIFT_WEEK)
 @pytest.fixture(scope="module")
 def drift_dirs(tmp_path_factory) -> dict[str, Path]:
     dirs = {}
-    for kind in ("none", *synthetic.DRIFT_KINDS):
+    for kind in ("none", *DRIFT_KINDS):
         out = tmp_path_factory.mktemp(f"drift_{kind}")
         drifts = () if kind == "none" else (Drift(kind, DRIFT_WEEK),)
         write_dataset(
@@ -144,7 +152,7 @@ def test_generated_files_pass_ingestion_validation(calibrated_dir: Path, tmp_pat
 
 
 def test_order_ids_are_unique_per_customer_and_day_across_chunks(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(synthetic, "CHUNK_CUSTOMERS", 70)  # several chunks, plus a new-customer wave
+    monkeypatch.setattr(writer, "CHUNK_CUSTOMERS", 70)  # several chunks, plus a new-customer wave
     write_dataset(
         GeneratorConfig(customers=300, weeks=6, seed=2, drifts=(Drift("new_customers", 3),)), tmp_path
     )
@@ -212,7 +220,7 @@ def test_calibration_check_catches_a_distorted_dataset(calibrated_dir: Path, tmp
 # --- drifts ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", synthetic.DRIFT_KINDS)
+@pytest.mark.parametrize("kind", DRIFT_KINDS)
 def test_drift_leaves_every_earlier_week_unchanged(drift_dirs: dict[str, Path], kind: str):
     base, drifted = drift_dirs["none"], drift_dirs[kind]
     before = f"purchase_date < DATE '{DRIFT_CUT}'"
@@ -255,7 +263,7 @@ def _volume_after(folder: Path) -> tuple[float, float]:
 def test_volume_drift_raises_units_and_lowers_purchase_frequency(drift_dirs: dict[str, Path]):
     base_units, base_lines = _volume_after(drift_dirs["none"])
     units, lines = _volume_after(drift_dirs["volume"])
-    assert units / base_units == pytest.approx(synthetic.VOLUME_UNITS_FACTOR, rel=0.15)
+    assert units / base_units == pytest.approx(VOLUME_UNITS_FACTOR, rel=0.15)
     assert lines / base_lines < 0.75
 
 
@@ -265,7 +273,7 @@ def test_new_customers_drift_adds_a_wave_that_buys_only_from_its_week(drift_dirs
     all_ids = pq.read_table(drifted / "clientes.parquet").column("customer_id").to_pylist()
     new_ids = set(all_ids) - base_ids
     assert base_ids <= set(all_ids)
-    assert len(new_ids) == round(DRIFT_CONFIG.customers * synthetic.NEW_CUSTOMERS_SHARE)
+    assert len(new_ids) == round(DRIFT_CONFIG.customers * NEW_CUSTOMERS_SHARE)
     first_purchase, buyers = _query(
         f"""SELECT min(purchase_date)::DATE, count(DISTINCT customer_id) FROM {_lines(drifted)}
         WHERE customer_id IN ({", ".join(map(str, new_ids))})"""

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovni_assets.features.incremental import STATE_TABLE, STATE_WEEKS_TABLE
 from ovni_assets.features.pair_features import (
     FEATURE_COLUMNS,
     ROWS_TABLE,
-    STATE_TABLE,
-    STATE_WEEKS_TABLE,
     WEEKLY_PURCHASES_SELECT,
     build_pair_features,
     build_weekly_purchases,
@@ -198,28 +197,6 @@ def test_missing_state_or_table_means_a_full_build(warehouse):
     con.execute("DROP TABLE pair_feature_rows")
     load_transactions(con, pd.concat([purchases, random_purchases(seed=4, weeks=range(12, 13))]))
     assert incremental_build(con).mode == "full"
-    assert_equals_full_rebuild(con)
-
-
-def test_a_warehouse_that_stored_pair_features_as_a_table_gets_the_view(warehouse):
-    """Warehouses built before the view held `pair_features` as a table: the next build replaces it."""
-    con, _ = warehouse
-    con.execute("CREATE TABLE old_layout AS SELECT * FROM pair_features")
-    con.execute("DROP VIEW pair_features")
-    con.execute("DROP TABLE pair_feature_rows")
-    for state_table in (STATE_TABLE, STATE_WEEKS_TABLE):  # the old layout's state was keyed by the table
-        con.execute(
-            f"UPDATE {state_table} SET table_name = 'pair_features' WHERE table_name = '{ROWS_TABLE}'"
-        )
-    con.execute("ALTER TABLE old_layout RENAME TO pair_features")
-    assert incremental_build(con).mode == "full"
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = 'pair_features'"
-    ).fetchall()
-    assert kind == [("VIEW",)]
-    for state_table in (STATE_TABLE, STATE_WEEKS_TABLE):
-        keys = con.execute(f"SELECT DISTINCT table_name FROM {state_table} ORDER BY 1").fetchall()
-        assert keys == [(ROWS_TABLE,), ("weekly_purchases",)]
     assert_equals_full_rebuild(con)
 
 

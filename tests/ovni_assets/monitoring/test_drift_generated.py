@@ -10,7 +10,9 @@ import pytest
 
 from ovni_assets.data import cleaning
 from ovni_assets.data.ingestion import ingest_landing
-from ovni_assets.data.synthetic import GeneratorConfig, parse_drift, season_factors, write_dataset
+from ovni_assets.data.synthetic.config import GeneratorConfig, parse_drift
+from ovni_assets.data.synthetic.simulation import season_factors
+from ovni_assets.data.synthetic.writer import write_dataset
 from ovni_assets.features.pair_features import build_pair_features, build_weekly_purchases
 from ovni_assets.monitoring.drift import build_drift_report
 
