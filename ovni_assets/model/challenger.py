@@ -48,10 +48,13 @@ def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[s
 
 
 def train_challenger(
-    con: duckdb.DuckDBPyConnection, settings: OvniSettings, dagster_run_id: str
+    con: duckdb.DuckDBPyConnection, settings: OvniSettings, dagster_run_id: str, **knobs: int
 ) -> ChallengerOutcome:
-    """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate."""
-    result = training.train_purchase_model(con, settings.hpo_seconds, max_trials=settings.hpo_max_trials)
+    """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate.
+    `knobs` go to `train_purchase_model` (validation_weeks, max_train_weeks, max_train_rows)."""
+    result = training.train_purchase_model(
+        con, settings.hpo_seconds, max_trials=settings.hpo_max_trials, **knobs
+    )
     logged = log_training_run(result, [f["file_hash"] for f in lineage.landed_files(con)], settings)
     client = registry.client_for(settings)
     for key, value in version_tags(result, dagster_run_id).items():

@@ -45,6 +45,22 @@ REFERENCE_WEEKS = 4
 BASELINE_REPLAYS = 8
 MISSING = "∅ missing"
 
+
+@dataclass(frozen=True)
+class DriftRules:
+    """When a feature counts as drifted (module docstring); the `drift_report` asset's config."""
+
+    psi_threshold: float = PSI_THRESHOLD
+    alpha: float = ALPHA
+    baseline_factor: float = BASELINE_FACTOR
+
+    def describe(self) -> str:
+        return (
+            f"BH-adjusted p < {self.alpha}, PSI ≥ {self.psi_threshold} and ≥ {self.baseline_factor}× the "
+            "baseline PSI"
+        )
+
+
 DRIFT_REPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS drift_reports (
     report_id VARCHAR, week_start DATE, reference_model_version VARCHAR, feature VARCHAR, kind VARCHAR,
@@ -190,8 +206,7 @@ def feature_drift(
     current: str,
     numeric: list[str],
     categorical: list[str],
-    psi_threshold: float = PSI_THRESHOLD,
-    alpha: float = ALPHA,
+    rules: DriftRules = DriftRules(),
     baseline: dict[str, float] | None = None,
     test_sample_rows: int = TEST_SAMPLE_ROWS,
     seed: int = 0,
@@ -215,9 +230,11 @@ def feature_drift(
     result = pd.DataFrame(rows, columns=["feature", "kind", "psi", "baseline_psi", "statistic", "p_value"])
     result["p_adjusted"] = stats.false_discovery_control(result["p_value"].to_numpy(), method="bh")
     beyond_ordinary = result["baseline_psi"].isna() | (
-        result["psi"] >= BASELINE_FACTOR * result["baseline_psi"]
+        result["psi"] >= rules.baseline_factor * result["baseline_psi"]
     )
-    result["drifted"] = (result["p_adjusted"] < alpha) & (result["psi"] >= psi_threshold) & beyond_ordinary
+    result["drifted"] = (
+        (result["p_adjusted"] < rules.alpha) & (result["psi"] >= rules.psi_threshold) & beyond_ordinary
+    )
     return result.sort_values("psi", ascending=False, ignore_index=True)[DRIFT_COLUMNS]
 
 
@@ -360,7 +377,9 @@ def ordinary_psi(
     return baseline, len(replays)
 
 
-def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | None = None) -> DriftReport:
+def build_drift_report(
+    con: duckdb.DuckDBPyConnection, rules: DriftRules = DriftRules(), created_at: datetime | None = None
+) -> DriftReport:
     """Compare the newest week of `pair_features` with the champion's training reference and append the
     per-feature rows to `drift_reports` (created if missing, so the table always exists). Every column of
     `pair_features` but the keys and the label is a feature (see `feature_columns`)."""
@@ -399,15 +418,14 @@ def build_drift_report(con: duckdb.DuckDBPyConnection, created_at: datetime | No
         return _drop_temp(con, report)
     baseline, report.baseline_replays = ordinary_psi(con, newest, train_last_week, numeric, categorical)
     report.features = feature_drift(
-        con, "drift_reference", "drift_current", numeric, categorical, baseline=baseline
+        con, "drift_reference", "drift_current", numeric, categorical, rules=rules, baseline=baseline
     )
     created_at = created_at or datetime.now(UTC).replace(tzinfo=None)
     report.report_id = f"drift-{newest}-v{version}-{uuid.uuid4().hex[:8]}"
     report.note = (
         f"Week {newest} ({current_rows:,} rows sampled) vs champion v{version} training weeks "
         f"{reference_weeks[0]}..{reference_weeks[-1]} ({reference_rows:,} rows sampled): "
-        f"{report.drifted_features} of {len(report.features)} features drifted (BH-adjusted p < {ALPHA}, "
-        f"PSI ≥ {PSI_THRESHOLD} and ≥ {BASELINE_FACTOR}× the baseline PSI of "
+        f"{report.drifted_features} of {len(report.features)} features drifted ({rules.describe()} of "
         f"{report.baseline_replays} replayed earlier weeks)."
     )
     rows = report.features.assign(

@@ -71,9 +71,11 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
             [*assets, *checks.ML_CHECKS],
             resources=resources_for(get_settings()),  # with the URLs set above
             instance=instance,
+            run_config={"ops": {"purchase_model": {"config": {"validation_weeks": 3}}}},
         )
     assert result.success
     model = result.asset_materializations_for_node("purchase_model")[0].metadata
+    assert len(model["val_weeks"].value.split(",")) == 3  # the asset's config, not the default 4
     assert model["model_version"].value == "1" and model["champion_version"].value == "1"
     assert model["promoted"].value is True and "first model" in model["promotion_reason"].value
     experiment_id = registry.ensure_experiment(ovni_home)
@@ -113,8 +115,8 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     assert dataset.dataset.source_type == "local"
     assert {"val_f1", "val_precision", "val_recall", "val_pr_auc", "threshold"} <= set(run.data.metrics)
     steps = client.get_metric_history(run.info.run_id, "val_week_f1")
-    assert sorted(m.step for m in steps) == [0, 1, 2, 3]
-    assert [run.data.params[f"val_week_{i}"] for i in range(4)] == version.tags["val_weeks"].split(",")
+    assert sorted(m.step for m in steps) == [0, 1, 2]
+    assert [run.data.params[f"val_week_{i}"] for i in range(3)] == version.tags["val_weeks"].split(",")
     reported = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "report")}
     assert reported >= REPORT_FILES
     assert mlflow.active_run() is None

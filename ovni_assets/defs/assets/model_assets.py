@@ -1,10 +1,31 @@
 """Model group: train a challenger, track it in MLflow, register it, promote it only if it wins."""
 
 import dagster as dg
+from pydantic import Field
 
 from ovni_assets.defs.resources import MlflowTracking, WarehouseResource
 from ovni_assets.keys import CHAMPION_VERSION, MODEL_VERSION
+from ovni_assets.model.training import MAX_TRAIN_ROWS, MAX_TRAIN_WEEKS, VALIDATION_WEEKS
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
+
+
+class PurchaseModelConfig(dg.Config):
+    """How much data a training uses (docs/model.md); the defaults are the product's. The search's
+    budget and trial cap are settings (OVNI_HPO_SECONDS, OVNI_HPO_MAX_TRIALS): the backtest uses them too."""
+
+    validation_weeks: int = Field(
+        default=VALIDATION_WEEKS,
+        ge=1,
+        description="Newest labelled feature weeks held out to score the search and choose the threshold.",
+    )
+    max_train_weeks: int = Field(
+        default=MAX_TRAIN_WEEKS, ge=1, description="Most labelled weeks a model is fit on (the newest)."
+    )
+    max_train_rows: int = Field(
+        default=MAX_TRAIN_ROWS,
+        ge=1000,
+        description="Most rows a fit reads; above it rows are sampled by a hash of their key and weighted.",
+    )
 
 
 @dg.asset(
@@ -17,6 +38,7 @@ from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 )
 def purchase_model(
     context: dg.AssetExecutionContext,
+    config: PurchaseModelConfig,
     warehouse: WarehouseResource,
     mlflow: MlflowTracking,
     settings: dg.ResourceParam[OvniSettings],
@@ -24,7 +46,7 @@ def purchase_model(
     from ovni_assets.model import challenger  # matplotlib and the MLflow model flavour: only when training
 
     with mlflow.training_run(context.run_id) as run, warehouse.get_connection() as con:
-        outcome = challenger.train_challenger(con, settings, context.run_id)
+        outcome = challenger.train_challenger(con, settings, context.run_id, **config.model_dump())
     context.log.info(f"Model version {outcome.logged.version}: {outcome.decision.reason}")
     return dg.MaterializeResult(metadata=outcome_metadata(outcome, run.info.experiment_id, settings))
 

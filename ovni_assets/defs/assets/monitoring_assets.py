@@ -3,10 +3,11 @@ batches once their week's actuals have landed. The weekly cycle's plan reads thi
 metadata (`ovni_assets.cycle.facts`)."""
 
 import dagster as dg
+from pydantic import Field
 
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.monitoring.drift import ALPHA, BASELINE_FACTOR, PSI_THRESHOLD, build_drift_report
+from ovni_assets.monitoring.drift import DriftRules, build_drift_report
 from ovni_assets.monitoring.quality import recent_quality, score_prediction_batches
 
 
@@ -18,17 +19,39 @@ def _float(value) -> dg.MetadataValue:
     return dg.MetadataValue.float(float("nan") if value is None else float(value))
 
 
+DEFAULT_RULES = DriftRules()
+
+
+class DriftConfig(dg.Config):
+    """When a feature counts as drifted (docs/monitoring.md); the defaults are the product's rules."""
+
+    psi_threshold: float = Field(
+        default=DEFAULT_RULES.psi_threshold,
+        description="Smallest PSI that counts as an effect worth acting on.",
+    )
+    alpha: float = Field(
+        default=DEFAULT_RULES.alpha, description="Largest Benjamini-Hochberg adjusted p-value that counts."
+    )
+    baseline_factor: float = Field(
+        default=DEFAULT_RULES.baseline_factor,
+        description="How many times its ordinary week-to-week PSI a feature's PSI must reach.",
+    )
+
+
 @dg.asset(
     group_name="monitoring",
     deps=["pair_features", "purchase_model"],
     kinds={"duckdb", "scipy"},
-    description=f"Newest feature week vs the champion's training weeks: PSI, KS / chi-square with "
-    f"Benjamini-Hochberg correction; a feature drifts when adjusted p < {ALPHA}, PSI ≥ {PSI_THRESHOLD} and "
-    f"PSI ≥ {BASELINE_FACTOR}× its ordinary week-to-week PSI. Appends to `drift_reports`.",
+    description="Newest feature week vs the champion's training weeks: PSI, KS / chi-square with "
+    f"Benjamini-Hochberg correction; by default a feature drifts when {DEFAULT_RULES.describe()} (its "
+    "ordinary week-to-week PSI). Appends to `drift_reports`.",
 )
-def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def drift_report(
+    context: dg.AssetExecutionContext, config: DriftConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        report = build_drift_report(con)
+        rules = DriftRules(**config.model_dump())
+        report = build_drift_report(con, rules)
         context.log.info(report.note)
         reports_rows = dg.MetadataValue.int(con.execute("SELECT count(*) FROM drift_reports").fetchone()[0])
     if report.report_id is None:  # nothing compared: say so instead of blank numbers
@@ -58,6 +81,7 @@ def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "reference_rows": dg.MetadataValue.int(report.reference_rows),
             "current_rows": dg.MetadataValue.int(report.current_rows),
             "baseline_replays": dg.MetadataValue.int(report.baseline_replays),
+            "rules": rules.describe(),
             "report_id": _text(report.report_id),
             "report": dg.MetadataValue.md(report.markdown()),
             "dagster/row_count": reports_rows,

@@ -57,11 +57,12 @@ def build_warehouse(path, shift_newest_week: bool):
     con.close()
 
 
-def materialize(settings, instance):
+def materialize(settings, instance, run_config: dict | None = None):
     result = dg.materialize(
         [drift_report, prediction_quality],
         instance=instance,
         resources=resources_for(settings),
+        run_config=run_config,
     )
     assert result.success
     return {
@@ -96,6 +97,19 @@ def test_drift_and_quality_metadata_feed_the_retrain_decision(ovni_home):
     # with champion v4 (never trained in this instance) the reports about it are the evidence
     assert about_champion.drifted_features == 2 and about_champion.realized_f1 == 0.5
     assert decide_retrain(about_champion).reason.startswith("drift")
+
+
+def test_the_drift_rules_are_the_assets_config(ovni_home):
+    """The same shift, judged with a PSI threshold no feature reaches: nothing drifts, and the rows say so."""
+    build_warehouse(ovni_home.warehouse_path, shift_newest_week=True)
+    strict = {"ops": {"drift_report": {"config": {"psi_threshold": 50.0}}}}
+    with dg.instance_for_test() as instance:
+        drift = materialize(ovni_home, instance, run_config=strict)["drift_report"]
+    assert drift["status"] == "compared" and drift["drifted_features"] == 0 and drift["max_psi"] >= 0.2
+    assert "PSI ≥ 50.0" in drift["rules"]
+    con = duckdb.connect(str(ovni_home.warehouse_path), read_only=True)
+    assert con.execute("SELECT count(*) FILTER (WHERE drifted) FROM drift_reports").fetchone()[0] == 0
+    con.close()
 
 
 def test_without_champion_and_predictions_the_assets_report_instead_of_failing(ovni_home):
