@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ovni_assets.keys import REQUIRED_VERSION_TAGS, THRESHOLD_TAG
+from ovni_assets.model.frame import BOOLEAN, NUMBER, TEXT
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
@@ -35,6 +36,13 @@ class FeatureSpec:
     @property
     def numeric(self) -> bool:
         return self.kind in NUMERIC_TYPES
+
+    @property
+    def input_kind(self) -> str:
+        """How `ovni_assets.model.frame.input_frame` converts the column."""
+        if self.numeric:
+            return NUMBER
+        return BOOLEAN if self.kind == "boolean" else TEXT
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ovni_assets.model.frame import input_frame
 from ovni_serving.champion import ChampionModel, FeatureSpec
 from ovni_serving.snapshot import Snapshot
 
@@ -40,17 +41,8 @@ class FeatureMismatch(ValueError):
 
 
 def model_input(frame: pd.DataFrame, specs: tuple[FeatureSpec, ...]) -> pd.DataFrame:
-    """Columns in signature order with the signature's types: numbers float64, text object (None missing)."""
-    columns = {}
-    for spec in specs:
-        values = frame[spec.name]
-        if spec.numeric:
-            columns[spec.name] = pd.to_numeric(values, errors="coerce").astype("float64")
-        elif spec.kind == "boolean":
-            columns[spec.name] = values.astype(bool)
-        else:
-            columns[spec.name] = values.astype(object).where(values.notna(), None)
-    return pd.DataFrame(columns, index=frame.index)
+    """Columns in signature order with the signature's types (`ovni_assets.model.frame.input_frame`)."""
+    return input_frame(frame, [(spec.name, spec.input_kind) for spec in specs])
 
 
 def model_frame(snapshot: Snapshot, champion: ChampionModel) -> pd.DataFrame:

@@ -10,7 +10,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
-from ovni_assets.features.pair_features import CATEGORICAL_FEATURES, FEATURE_COLUMNS, NUMERIC_FEATURES
+from ovni_assets.features.pair_features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from ovni_assets.model.frame import NUMBER, TEXT, input_frame
 
 RANDOM_STATE = 17
 
@@ -73,8 +74,11 @@ def predict_probability(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
         )
 
 
-def model_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """The model's input columns with the dtypes of its signature (numbers float64, categories str)."""
-    numeric = frame[NUMERIC_FEATURES].astype("float64")
-    categorical = frame[CATEGORICAL_FEATURES].astype(object).where(frame[CATEGORICAL_FEATURES].notna(), None)
-    return pd.concat([numeric, categorical], axis=1)[FEATURE_COLUMNS]
+FEATURE_INPUTS = [(name, NUMBER) for name in NUMERIC_FEATURES] + [
+    (name, TEXT) for name in CATEGORICAL_FEATURES
+]
+
+
+def model_input(rows: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns of feature rows, in the order of the feature columns."""
+    return input_frame(rows, FEATURE_INPUTS)

@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.model.estimator import model_input
+from ovni_assets.model.metrics import Validation
 from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
 from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.model.training import TrainingResult
@@ -69,7 +70,6 @@ def log_training_run(
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError("no active MLflow run (the MlflowTracking resource starts one)")
-    validation, training = result.validation, result.training
     dagster_run_id = mlflow.get_run(run.info.run_id).data.tags.get(DAGSTER_RUN_ID_TAG)
     mlflow.set_tags(
         {
@@ -78,6 +78,21 @@ def log_training_run(
             **({"dagster_run": dagster_run_url(settings, dagster_run_id)} if dagster_run_id else {}),
         }
     )
+    _log_params_and_metrics(result)
+    mlflow.log_input(training_dataset(result, settings), context="training")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        _write_artifacts(result, raw_file_hashes, out)
+        mlflow.log_artifacts(str(out), artifact_path="report")
+    info = _log_model(result)
+    version = str(info.registered_model_version)
+    describe_version(client_for(settings), version, _version_description(result, dagster_run_id))
+    return LoggedModel(run_id=run.info.run_id, version=version, model_uri=info.model_uri)
+
+
+def _log_params_and_metrics(result: TrainingResult) -> None:
+    """Hyperparameters, data and threshold as params; validation scores as metrics, per week as steps."""
+    validation, training = result.validation, result.training
     mlflow.log_params(
         {
             **{f"hp_{k}": v for k, v in result.params.items()},
@@ -119,15 +134,13 @@ def log_training_run(
             },
             step=step,
         )
-    mlflow.log_input(training_dataset(result, settings), context="training")
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder)
-        _write_artifacts(result, raw_file_hashes, out)
-        mlflow.log_artifacts(str(out), artifact_path="report")
 
-    example = model_input(training.frame.head(200)).dropna(subset=["customer_type"]).head(5)
+
+def _log_model(result: TrainingResult):
+    """The refit Pipeline in skops format with its signature, registered as a new version of the model."""
+    example = model_input(result.training.frame.head(200)).dropna(subset=["customer_type"]).head(5)
     signature = infer_signature(example, result.pipeline.predict_proba(example)[:, 1])
-    info = mlflow.sklearn.log_model(
+    return mlflow.sklearn.log_model(
         result.pipeline,
         name="model",
         signature=signature,
@@ -135,7 +148,7 @@ def log_training_run(
         registered_model_name=MODEL_NAME,
         serialization_format="skops",
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        # stated, not inferred: inference re-imports the model in a subprocess (20 s here)
+        # stated, not inferred: inference re-imports the model in a slow subprocess
         pip_requirements=[
             f"scikit-learn=={sklearn.__version__}",
             f"skops=={skops.__version__}",
@@ -143,9 +156,6 @@ def log_training_run(
             f"numpy=={np.__version__}",
         ],
     )
-    version = str(info.registered_model_version)
-    describe_version(client_for(settings), version, _version_description(result, dagster_run_id))
-    return LoggedModel(run_id=run.info.run_id, version=version, model_uri=info.model_uri)
 
 
 def training_dataset(result: TrainingResult, settings: OvniSettings) -> mlflow.data.dataset.Dataset:
@@ -193,10 +203,9 @@ def _version_description(result: TrainingResult, dagster_run_id: str | None) -> 
 
 
 def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Path) -> None:
+    """The run's `report/` folder: weekly validation, snapshot lineage, PR curve, confusion matrix,
+    permutation importance and the search's trials."""
     validation, training = result.validation, result.training
-    scores = validation.scores
-    labels, probabilities = scores["label"].to_numpy(), scores["probability"].to_numpy()
-
     validation.weekly.to_csv(out / "validation_weekly.csv", index=False)
     (out / "training_snapshot.json").write_text(
         json.dumps(
@@ -212,7 +221,14 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
             indent=2,
         )
     )
+    _write_pr_curve(validation, out)
+    _write_confusion_matrix(validation, out)
+    _write_importance(result, out)
+    _write_trials(result.trials, out)
 
+
+def _write_pr_curve(validation: Validation, out: Path) -> None:
+    labels, probabilities = validation.scores["label"].to_numpy(), validation.scores["probability"].to_numpy()
     precision, recall, _ = precision_recall_curve(labels, probabilities)
     chosen = probabilities >= validation.threshold
     chosen_precision = labels[chosen].mean() if chosen.any() else 0.0
@@ -238,6 +254,9 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
     fig.savefig(out / "pr_curve.png", dpi=110)
     plt.close(fig)
 
+
+def _write_confusion_matrix(validation: Validation, out: Path) -> None:
+    labels, probabilities = validation.scores["label"].to_numpy(), validation.scores["probability"].to_numpy()
     matrix = confusion_matrix(labels, probabilities >= validation.threshold, labels=[False, True])
     (out / "confusion_matrix.json").write_text(
         json.dumps(
@@ -254,6 +273,8 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
     fig.savefig(out / "confusion_matrix.png", dpi=110)
     plt.close(fig)
 
+
+def _write_importance(result: TrainingResult, out: Path) -> None:
     importance = permutation_importance_frame(result)
     importance.to_csv(out / "permutation_importance.csv", index=False)
     top = importance.head(20).iloc[::-1]
@@ -264,7 +285,8 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
     fig.savefig(out / "permutation_importance.png", dpi=110)
     plt.close(fig)
 
-    trials = result.trials
+
+def _write_trials(trials: pd.DataFrame, out: Path) -> None:
     trials.to_csv(out / "optuna_trials.csv", index=False)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(trials["number"], trials["value"], "o", label="trial")
