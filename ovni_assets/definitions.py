@@ -27,6 +27,7 @@ ASSET_MODULES = [
 
 
 def build_definitions() -> dg.Definitions:
+    settings = get_settings()
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[
@@ -35,9 +36,9 @@ def build_definitions() -> dg.Definitions:
             *dg.load_asset_checks_from_modules(ASSET_MODULES),
         ],
         jobs=jobs.ALL_JOBS,
-        sensors=[*sensors.ALL_SENSORS, *cycle_sensors.CYCLE_SENSORS],
+        sensors=[*sensors.ALL_SENSORS, cycle_sensors.cycle_sensor_every(settings.cycle_interval_seconds)],
         schedules=cycle_sensors.CYCLE_SCHEDULES,
-        resources=resources_for(get_settings()),
+        resources=resources_for(settings),
         executor=dg.in_process_executor,
     )
 

@@ -32,7 +32,7 @@ def run_weekly_cycle(force_retrain: bool = False) -> int:
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:
         with open_stores(settings) as instance:
-            for run_id in fail_dead_runs(instance, settings.run_liveness_dir):
+            for run_id in fail_dead_runs(instance, settings):
                 print(f"ovni run: marked run {run_id} failed: its process had died")
             forget_finished_runs(instance, settings.run_liveness_dir)
             execute_cycle(settings, instance, force_retrain)

@@ -17,7 +17,7 @@ from ovni_assets.cycle.plan import Step, StepKind, plan_next_step
 from ovni_assets.defs.jobs import ingest_job, predict_job, train_job, weekly_job
 from ovni_assets.defs.run_launcher import forget_finished_runs
 from ovni_assets.keys import STEP_KEY_TAG
-from ovni_assets.settings import get_settings
+from ovni_assets.settings import OvniSettings
 
 MAX_ATTEMPTS = 3
 FAILED = [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
@@ -40,16 +40,29 @@ def request_step(instance: dg.DagsterInstance, step: Step, trigger: str) -> dg.R
     )
 
 
-@dg.sensor(
-    jobs=[ingest_job, weekly_job, train_job, predict_job],
-    minimum_interval_seconds=get_settings().cycle_interval_seconds,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="The weekly cycle on the daemon: each tick asks `plan_next_step` (the function `ovni run` "
-    "executes) and starts the run of its step: ingest new files, rebuild after an interrupted ingest, "
-    "train (first model, drift, degradation, age), predict the target week, republish the snapshot.",
-)
-def cycle_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    settings = get_settings()
+def cycle_sensor_every(interval_seconds: int) -> dg.SensorDefinition:
+    """`cycle_sensor`, ticking every `interval_seconds` (OVNI_CYCLE_INTERVAL_SECONDS)."""
+
+    @dg.sensor(
+        name="cycle_sensor",
+        jobs=[ingest_job, weekly_job, train_job, predict_job],
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="The weekly cycle on the daemon: each tick asks `plan_next_step` (the function `ovni "
+        "run` executes) and starts the run of its step: ingest new files, rebuild after an interrupted "
+        "ingest, train (first model, drift, degradation, age), predict the target week, republish the "
+        "snapshot.",
+    )
+    def cycle_sensor(
+        context: dg.SensorEvaluationContext, settings: dg.ResourceParam[OvniSettings]
+    ) -> dg.RunRequest | dg.SkipReason:
+        return next_step(context, settings)
+
+    return cycle_sensor
+
+
+def next_step(context: dg.SensorEvaluationContext, settings: OvniSettings) -> dg.RunRequest | dg.SkipReason:
+    """One tick of `cycle_sensor`: the run of the plan's next step, or why there is none."""
     forget_finished_runs(context.instance, settings.run_liveness_dir)
     facts = read_cycle_facts(context.instance, settings, wait_for_warehouse=False)
     step = plan_next_step(facts)
@@ -67,13 +80,14 @@ def cycle_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
     description="Weekly fallback retrain (Mondays 03:00 UTC): asks `plan_next_step` with a schedule tick; "
     "trains unless a training happened within the cooldown or another step comes first.",
 )
-def retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    facts = read_cycle_facts(context.instance, get_settings(), wait_for_warehouse=False, scheduled_tick=True)
+def retrain_schedule(
+    context: dg.ScheduleEvaluationContext, settings: dg.ResourceParam[OvniSettings]
+) -> dg.RunRequest | dg.SkipReason:
+    facts = read_cycle_facts(context.instance, settings, wait_for_warehouse=False, scheduled_tick=True)
     step = plan_next_step(facts)
     if step.kind is not StepKind.TRAIN:
         return dg.SkipReason(f"the next step is {step.kind}, not a training: {step.reason}")
     return request_step(context.instance, step, "schedule")
 
 
-CYCLE_SENSORS = [cycle_sensor]
 CYCLE_SCHEDULES = [retrain_schedule]

@@ -1,6 +1,7 @@
 """Dead runs never block the queue: the run launcher tells Dagster's run monitoring whether a run's process
 is alive, and `ovni run` fails the dead runs of its instance before it starts. The MLflow run of a dead
-training is ended too (KILLED), so the MLflow UI does not show it running for good.
+training is ended too (KILLED), so the MLflow UI does not show it running for good: by `ovni run` here, on
+the daemon by the run failure sensor (`defs/sensors.py`).
 
 Both ask the same question of the run's liveness lock (`ovni_assets.cycle.liveness`), which its process
 holds while it executes. Both instance configs (`OVNI_HOME/dagster/dagster.yaml` and `deploy/dagster.yaml`)
@@ -9,6 +10,7 @@ name `OvniRunLauncher` and switch run monitoring on.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, Wor
 from dagster._core.storage.dagster_run import RunRecord
 
 from ovni_assets.cycle import liveness
-from ovni_assets.settings import get_settings
+from ovni_assets.settings import OvniSettings, get_settings
 
 # A run that is STARTED but whose process never took its lock within this time never reached its execution.
 START_GRACE_SECONDS = 120.0
@@ -38,15 +40,12 @@ def why_dead(record: RunRecord, liveness_dir: Path, now: float | None = None) ->
     return None
 
 
-def end_mlflow_run_of(run_id: str) -> None:
-    """End the MLflow run of a dead training (imported here: the daemon loads this module on start)."""
-    from ovni_assets.model.registry import end_interrupted_runs
+def fail_dead_runs(instance: dg.DagsterInstance, settings: OvniSettings) -> list[str]:
+    """Mark every unfinished run whose process is gone as failed (freeing the queue) and end the MLflow run
+    of a dead training (no failure sensor runs without the daemon); their ids."""
+    from ovni_assets.model.registry import end_interrupted_runs  # mlflow: only when a run is dead
 
-    end_interrupted_runs(get_settings(), run_id)
-
-
-def fail_dead_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> list[str]:
-    """Mark every unfinished run whose process is gone as failed (freeing the queue); their ids."""
+    liveness_dir = settings.run_liveness_dir
     failed = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
         reason = why_dead(record, liveness_dir)
@@ -58,7 +57,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, liveness_dir: Path) -> list[str
             continue
         instance.report_run_failed(run, f"Marked failed by OVNI: {reason}.")
         liveness.forget(liveness_dir, run.run_id)
-        end_mlflow_run_of(run.run_id)
+        end_interrupted_runs(settings, run.run_id)
         failed.append(run.run_id)
     return failed
 
@@ -77,6 +76,11 @@ class OvniRunLauncher(DefaultRunLauncher):
     """Dagster's default launcher (runs start as subprocesses of the code server) that can answer run
     monitoring's health check from the run's liveness lock."""
 
+    @functools.cached_property
+    def liveness_dir(self) -> Path:
+        """Where runs hold their liveness locks: from the settings of the process run monitoring is in."""
+        return get_settings().run_liveness_dir
+
     @property
     def supports_check_run_worker_health(self) -> bool:
         return True
@@ -85,14 +89,13 @@ class OvniRunLauncher(DefaultRunLauncher):
         record = self._instance.get_run_record_by_id(run.run_id) if self._instance else None
         if record is None:
             return CheckRunHealthResult(WorkerStatus.UNKNOWN, "run not found")
-        liveness_dir = get_settings().run_liveness_dir
-        reason = why_dead(record, liveness_dir)
+        reason = why_dead(record, self.liveness_dir)
         if reason is None:
             return CheckRunHealthResult(WorkerStatus.RUNNING)
         time.sleep(1.0)  # a run that just ended normally drops its lock a moment before its status moves
         latest = self._instance.get_run_by_id(run.run_id)
         if latest is not None and latest.is_finished:
             return CheckRunHealthResult(WorkerStatus.SUCCESS)
-        liveness.forget(liveness_dir, run.run_id)
-        end_mlflow_run_of(run.run_id)
+        liveness.forget(self.liveness_dir, run.run_id)
+        # the run failure sensor ends the training's MLflow run once monitoring has failed the run
         return CheckRunHealthResult(WorkerStatus.FAILED, reason)

@@ -6,7 +6,7 @@ from ovni_assets.defs.errors import one_line_reason
 from ovni_assets.keys import FAILURE_REASON_TAG
 from ovni_assets.model.registry import end_interrupted_runs
 from ovni_assets.monitoring.run_failures import record_run_failure
-from ovni_assets.settings import get_settings
+from ovni_assets.settings import OvniSettings
 
 
 @dg.run_failure_sensor(
@@ -14,17 +14,19 @@ from ovni_assets.settings import get_settings
     description="Records every failed run with its reason: a run tag shown in the runs list and a line in "
     "$OVNI_HOME/run_failures.jsonl; ends the MLflow run a dead training left running.",
 )
-def run_failure_recorder(context: dg.RunFailureSensorContext) -> None:
+def run_failure_recorder(
+    context: dg.RunFailureSensorContext, settings: dg.ResourceParam[OvniSettings]
+) -> None:
     run = context.dagster_run
     step_failures = context.get_step_failure_events()
     if step_failures:
         reason = one_line_reason(step_failures[0].event_specific_data.error)
     else:
         reason = context.failure_event.message or "unknown reason"
-    record_run_failure(get_settings(), run.run_id, run.job_name, reason)
+    record_run_failure(settings, run.run_id, run.job_name, reason)
     # A run worker that died may have been failed by its code server before run monitoring asked: its
     # MLflow run (a training's) is ended here in either case.
-    end_interrupted_runs(get_settings(), run.run_id)
+    end_interrupted_runs(settings, run.run_id)
     context.instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: reason[:1000]})
     context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")
 

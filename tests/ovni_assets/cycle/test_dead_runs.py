@@ -92,7 +92,7 @@ def test_a_killed_run_is_failed_by_ovni_run_and_by_run_monitoring(ovni_home):
         assert not (ovni_home.run_liveness_dir / f"{run.run_id}.lock").exists()
 
     with dg.DagsterInstance.get() as instance:  # the lock file is gone now: the start grace decides
-        assert fail_dead_runs(instance, ovni_home.run_liveness_dir) == []  # within the grace: maybe alive
+        assert fail_dead_runs(instance, ovni_home) == []  # within the grace: maybe alive
         record = instance.get_run_record_by_id(run.run_id)
         later = (record.start_time or 0) + 10_000
         assert "no process has held its liveness lock" in why_dead(record, ovni_home.run_liveness_dir, later)
@@ -103,7 +103,7 @@ def test_ovni_run_fails_the_dead_run_before_it_starts(ovni_home):
     kill_a_run_mid_step(ovni_home)
     with dg.DagsterInstance.get() as instance:
         [run] = instance.get_runs()
-        assert fail_dead_runs(instance, ovni_home.run_liveness_dir) == [run.run_id]
+        assert fail_dead_runs(instance, ovni_home) == [run.run_id]
         failed = instance.get_run_by_id(run.run_id)
         assert failed.status == dg.DagsterRunStatus.FAILURE
         assert runs_in_flight(instance) == ()

@@ -19,14 +19,13 @@ from mlflow import MlflowClient
 from ovni_assets.data.ingestion import ingest_landing
 from ovni_assets.defs.cycle_sensors import (
     CYCLE_SCHEDULES,
-    CYCLE_SENSORS,
     MAX_ATTEMPTS,
-    cycle_sensor,
+    cycle_sensor_every,
     retrain_schedule,
 )
 from ovni_assets.keys import REQUIRED_VERSION_TAGS, STEP_KEY_TAG
 from ovni_assets.model.registry import ensure_experiment
-from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
+from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
 
 
 def report(instance, asset, hours_ago: float = 0.0, **metadata):
@@ -71,12 +70,15 @@ def served_a_day_ago(instance, settings) -> str:
     return version
 
 
+cycle_sensor = cycle_sensor_every(30)
+
+
 def tick(instance):
-    return cycle_sensor(dg.build_sensor_context(instance=instance))
+    return cycle_sensor(dg.build_sensor_context(instance=instance, resources={"settings": get_settings()}))
 
 
 def test_the_sensor_and_the_schedule_run_by_default_and_start_the_cycle_jobs():
-    assert [s.name for s in CYCLE_SENSORS] == ["cycle_sensor"]
+    assert cycle_sensor.name == "cycle_sensor" and cycle_sensor.minimum_interval_seconds == 30
     assert cycle_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {target.job_name for target in cycle_sensor.targets} == {
         "ingest_job",
@@ -199,13 +201,16 @@ def test_drift_retrains_once_per_report_and_a_failing_step_stops_after_its_attem
 def test_the_weekly_schedule_retrains_unless_within_the_cooldown(ovni_home):
     with dg.instance_for_test() as instance:
         version = served_a_day_ago(instance, ovni_home)
-        with dg.build_schedule_context(instance=instance) as context:  # closes the instance it opens
+        settings = {"settings": get_settings()}
+        with dg.build_schedule_context(
+            instance=instance, resources=settings
+        ) as context:  # closes the instance
             request = retrain_schedule(context)
         assert request.tags["ovni/retrain_reason"] == "weekly schedule (fallback retrain)"
         assert request.tags["ovni/trigger"] == "schedule"
 
         report(instance, "purchase_model", champion_version=version, model_version="2")
-        with dg.build_schedule_context(instance=instance) as context:
+        with dg.build_schedule_context(instance=instance, resources=settings) as context:
             skipped = retrain_schedule(context)
         assert "not a training" in skipped.skip_message
 

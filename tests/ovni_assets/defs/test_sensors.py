@@ -33,6 +33,7 @@ def test_run_failure_recorder_tags_the_run_and_writes_the_reason(ovni_home):
             dagster_event=failure_event,
             dagster_instance=instance,
             dagster_run=run,
+            resources={"settings": ovni_home},
         ).for_run_failure()
 
         run_failure_recorder(context)

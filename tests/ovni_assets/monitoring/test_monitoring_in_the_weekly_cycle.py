@@ -13,8 +13,9 @@ import duckdb
 import pytest
 
 from ovni_assets.cli import main
-from ovni_assets.defs.cycle_sensors import cycle_sensor
+from ovni_assets.defs.cycle_sensors import cycle_sensor_every
 from ovni_assets.monitoring.triggers import decide_retrain, retrain_facts_from_instance
+from ovni_assets.settings import get_settings
 
 LINEAGE_QUERY = """
 SELECT p.week_start, p.customer_id, p.product_id, round(p.probability, 3) AS probability, p.will_buy,
@@ -105,5 +106,6 @@ def test_two_weekly_cycles_score_the_predicted_week_and_trace_lineage(ovni_home,
         assert decide_retrain(facts).reason.startswith("cooldown")  # trained minutes ago
         assert len(instance.get_runs(filters=dg.RunsFilter(job_name="train_job"))) == 1
         # the daemon's sensor reads the same facts: nothing is left to do after the cycle
-        result = cycle_sensor(dg.build_sensor_context(instance=instance))
+        context = dg.build_sensor_context(instance=instance, resources={"settings": get_settings()})
+        result = cycle_sensor_every(30)(context)
         assert "are current" in result.skip_message
