@@ -384,12 +384,25 @@ class DriftFeature(BaseModel):
     drifted: bool | None
 
 
+class DriftRules(BaseModel):
+    """When the report counted a feature as drifted: all three must hold."""
+
+    psi_threshold: float = Field(description="Smallest PSI that counts.")
+    alpha: float = Field(description="Largest Benjamini-Hochberg adjusted p-value that counts.")
+    baseline_factor: float = Field(
+        description="How many times its ordinary week-to-week PSI the PSI must be."
+    )
+
+
 class DriftOut(BaseModel):
     report_id: str | None = Field(description="Newest drift report; null when none was made yet.")
     week_start: str | None
     reference_model_version: str | None
     created_at: str | None
     drifted_features: int
+    rules: DriftRules | None = Field(
+        default=None, description="The rules this report applied; null for a report that did not record them."
+    )
     features: list[DriftFeature]
 
 

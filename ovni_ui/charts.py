@@ -70,12 +70,12 @@ def charted_features(features: list[dict]) -> list[dict]:
     return ranked[: max(DRIFT_CHART_FEATURES, flagged)]
 
 
-def psi_per_feature(tr: Texts, features: list[dict]) -> pd.DataFrame:
-    """Each feature's PSI and its drift state, which colours its bar."""
+def psi_per_feature(tr: Texts, features: list[dict], rules: dict | None) -> pd.DataFrame:
+    """Each feature's PSI and its drift state under the report's rules, which colours its bar."""
     return pd.DataFrame(
         {
             tr("feature"): [f["feature"] for f in features],
             tr("psi"): [f.get("psi") or 0.0 for f in features],
-            tr("drift_flag"): [tr(drift_status(f)) for f in features],
+            tr("drift_flag"): [tr(drift_status(f, rules)) for f in features],
         }
     )

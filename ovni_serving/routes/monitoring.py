@@ -9,6 +9,7 @@ from ovni_serving.deps import BundleDep
 from ovni_serving.schemas import (
     DriftFeature,
     DriftOut,
+    DriftRules,
     ErrorOut,
     ModelVersionRow,
     ModelVersionsOut,
@@ -46,8 +47,15 @@ async def drift(bundle: BundleDep) -> DriftOut:
         reference_model_version=_text(newest.get("reference_model_version")),
         created_at=_text(newest.get("created_at")),
         drifted_features=sum(1 for f in features if f.drifted),
+        rules=_rules(newest),
         features=features,
     )
+
+
+def _rules(row: dict) -> DriftRules | None:
+    """The rules a report row recorded (reports made before the rules were recorded have none)."""
+    values = {name: row.get(name) for name in DriftRules.model_fields}
+    return None if any(v is None for v in values.values()) else DriftRules(**values)
 
 
 @router.get(

@@ -45,10 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "drift_rule": (
             "Una variable se marca cuando su PSI es al menos {psi}, la prueba estadística confirma el cambio "
-            "y el cambio es al menos el doble de lo que la variable se mueve en una semana normal. "
+            "y el cambio es al menos {factor} veces lo que la variable se mueve en una semana normal. "
             "El color dice qué le falta a cada variable estable."
         ),
         "stable_small": "Estable: cambio pequeño",
+        "stable": "Estable",
         "stable_unconfirmed": "Estable: la prueba no confirma el cambio",
         "stable_ordinary": "Estable: se mueve así en semanas normales",
         "drift_week": (
@@ -102,10 +103,11 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "drift_rule": (
             "A feature is flagged when its PSI is at least {psi}, the statistical test confirms the change "
-            "and the change is at least twice what the feature moves in an ordinary week. "
+            "and the change is at least {factor} times what the feature moves in an ordinary week. "
             "The colour says what each stable feature lacks."
         ),
         "stable_small": "Stable: small change",
+        "stable": "Stable",
         "stable_unconfirmed": "Stable: the test does not confirm it",
         "stable_ordinary": "Stable: moves like this in ordinary weeks",
         "drift_week": (

@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from ovni_ui import charts, views
-from ovni_ui.drift import DRIFT_COLORS, DRIFT_PSI_THRESHOLD
+from ovni_ui.drift import DRIFT_COLORS
 from ovni_ui.formatting import day, minutes
 from ovni_ui.page import Tab, handler
 
@@ -153,5 +153,15 @@ class ModelTab(Tab):
             total=len(features),
             shown=len(shown),
         )
-        rule = tr("drift_rule", psi=tr.number(DRIFT_PSI_THRESHOLD, 1))
-        return views.banner("info", f"{note} {rule}"), charts.visible_chart(charts.psi_per_feature(tr, shown))
+        rules = drift.get("rules")
+        rule = (
+            tr(
+                "drift_rule",
+                psi=tr.number(rules["psi_threshold"], 1),
+                factor=tr.number(rules["baseline_factor"], 1),
+            )
+            if rules
+            else ""
+        )
+        chart = charts.psi_per_feature(tr, shown, rules)
+        return views.banner("info", f"{note} {rule}".strip()), charts.visible_chart(chart)

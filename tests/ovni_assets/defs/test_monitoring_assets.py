@@ -109,6 +109,9 @@ def test_the_drift_rules_are_the_assets_config(ovni_home):
     assert "PSI ≥ 50.0" in drift["rules"]
     con = duckdb.connect(str(ovni_home.warehouse_path), read_only=True)
     assert con.execute("SELECT count(*) FILTER (WHERE drifted) FROM drift_reports").fetchone()[0] == 0
+    # every row records the rules its report applied, for the API and the page to explain it
+    rules = con.execute("SELECT DISTINCT psi_threshold, alpha, baseline_factor FROM drift_reports").fetchall()
+    assert rules == [(50.0, 0.01, 2.0)]
     con.close()
 
 

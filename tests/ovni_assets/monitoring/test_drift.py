@@ -165,6 +165,7 @@ def test_report_without_champion_says_so_and_leaves_an_empty_table(tmp_path):
     assert columns == [
         "report_id", "week_start", "reference_model_version", "feature", "kind", "psi", "baseline_psi",
         "statistic", "p_value", "p_adjusted", "drifted", "created_at",
+        "psi_threshold", "alpha", "baseline_factor",
     ]  # fmt: skip
     assert con.execute("SELECT count(*) FROM drift_reports").fetchone()[0] == 0
 
@@ -269,3 +270,18 @@ def test_features_that_move_every_week_are_judged_against_their_own_ordinary_mov
     assert not features.loc["prod_customers_w1", "drifted"]
     assert features.loc["units_w4", "drifted"]
     assert features.loc["units_w4", "psi"] >= BASELINE_FACTOR * features.loc["units_w4", "baseline_psi"]
+
+
+def test_a_drift_reports_table_from_before_the_rules_were_recorded_gets_their_columns():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE drift_reports (report_id VARCHAR, week_start DATE, reference_model_version VARCHAR, "
+        "feature VARCHAR, kind VARCHAR, psi DOUBLE, baseline_psi DOUBLE, statistic DOUBLE, p_value DOUBLE, "
+        "p_adjusted DOUBLE, drifted BOOLEAN, created_at TIMESTAMP)"
+    )
+    con.execute("INSERT INTO drift_reports (report_id, feature, psi) VALUES ('old', 'units_w4', 0.3)")
+    build_drift_report(con)
+    rows = con.execute(
+        "SELECT report_id, psi, psi_threshold, alpha, baseline_factor FROM drift_reports"
+    ).fetchall()
+    assert rows == [("old", 0.3, None, None, None)]  # kept, with no rules it never recorded
