@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ovni_assets.features.target_week import (
+    ONE_WEEK,
     TargetWeek,
     day_volumes,
     in_progress_probability,
@@ -45,7 +46,7 @@ from ovni_assets.features.target_week import (
 from ovni_assets.model.metrics import f1_from_counts, validate, weekly_counts, weekly_metrics
 from ovni_assets.model.promotion import decide_promotion
 from ovni_assets.model.registry import Champion, json_weekly_f1
-from ovni_assets.model.rows import ONE_WEEK, actual_purchases, load_rows, outage_weeks
+from ovni_assets.model.rows import actual_purchases, load_rows, outage_weeks
 from ovni_assets.model.training import TrainingResult, train_purchase_model
 from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import run_lock

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import duckdb
 import mlflow
 
+from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG, PROMOTION_REASON_TAG
-from ovni_assets.model import lineage, promotion, registry, rows, training
+from ovni_assets.model import lineage, promotion, registry, training
 from ovni_assets.model.tracking import LoggedModel, log_training_run
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
@@ -39,7 +40,7 @@ def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[s
         "threshold": repr(validation.threshold),
         "training_snapshot_id": result.training.snapshot_id,
         "training_rows": str(len(result.training.frame)),
-        "train_last_week": str(result.training.last_week + rows.ONE_WEEK),
+        "train_last_week": str(result.training.last_week + ONE_WEEK),
         "val_f1": repr(validation.f1),
         "val_weeks": ",".join(str(w) for w in validation.weeks),
         "val_weekly_f1": registry.json_weekly_f1(result.weekly_f1()),

@@ -61,7 +61,7 @@ def predict_probability(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     HistGradientBoosting parallelises prediction per tree; on a busy small machine the thread hand-offs
     cost more than they save, so scoring runs single-threaded. The
     model input is a float64 copy of the rows (and the encoder makes another): chunks keep those copies
-    small at 100× (millions of rows).
+    small on large data (millions of rows).
     """
     if len(frame) == 0:
         return np.empty(0)

@@ -16,10 +16,8 @@ import duckdb
 import pandas as pd
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
-from ovni_assets.features.target_week import read_target_week
+from ovni_assets.features.target_week import ONE_WEEK, read_target_week
 from ovni_assets.warehouse import read_frame
-
-ONE_WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve
 from threadpoolctl import threadpool_limits
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.model.estimator import model_input
 from ovni_assets.model.metrics import Validation
 from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
-from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.model.training import TrainingResult
 from ovni_assets.settings import MODEL_NAME, OvniSettings
 

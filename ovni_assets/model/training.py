@@ -76,7 +76,7 @@ def train_purchase_model(
     val = load_rows(con, val_weeks, MAX_VALIDATION_ROWS).frame
     actual = actual_purchases(con, val_weeks)
     study, best, searched = search(fit, val, actual, hpo_seconds, max_trials, first_params or DEFAULT_PARAMS)
-    del fit  # the refit loads its own rows: at 100× each frame holds 1.5 M rows
+    del fit  # the refit loads its own rows: on large data each frame holds up to the row cap
     params = dict(study.best_params)
     validation = best["validation"]
 

@@ -13,8 +13,8 @@ import mlflow
 import pytest
 
 from ovni_assets.cli.promote import promote_cli
+from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.model import estimator, promotion, registry, tracking, training
-from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
 FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing

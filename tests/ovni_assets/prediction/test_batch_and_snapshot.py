@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from ovni_assets.features.pair_features import FEATURE_COLUMNS
+from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.model import estimator, lineage, registry, training
 from ovni_assets.model.registry import Champion
-from ovni_assets.model.rows import ONE_WEEK
 from ovni_assets.prediction import batch as batches
 from ovni_assets.prediction import snapshot
 
