@@ -15,9 +15,16 @@ pairs scored as one batch (`ServingBundle.score_cold`) against the same pairs bu
 concatenated (the path it replaced); medians of 5 repetitions, wall and CPU seconds. `--cold-start-only`
 runs just this part (no wrk needed).
 
-Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10] [--cold-start-only]`. Without a champion
-and a snapshot in DIR (default: a temporary folder), it builds them first with `ovni generate` + `ovni run`
-on small synthetic data. Prints requests/s, p50 and p99 per server and the ratios the targets are stated in.
+Last, how soon a new champion is served: on a copy of the home whose champion is registered a second time,
+`ovni serve` polls the registry every second while the champion alias moves between the two versions 5
+times; each move is timed until /ready names the new version, against the baseline the server itself
+reports in the same run: one poll interval plus its load of the version
+(`ovni_model_last_load_duration_seconds`). `--reload-only` runs just this part (no wrk needed).
+
+Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10] [--cold-start-only | --reload-only]`.
+Without a champion and a snapshot in DIR (default: a temporary folder), it builds them first with
+`ovni generate` + `ovni run` on small synthetic data. Prints requests/s, p50 and p99 per server and the
+ratios the targets are stated in.
 """
 
 from __future__ import annotations
@@ -312,14 +319,93 @@ def report_cold_start(timing: ColdStartTiming) -> None:
     )
 
 
+RELOAD_INTERVAL_SECONDS = 1.0
+RELOAD_SWITCHES = 5
+RELOAD_SLACK_SECONDS = 5.0  # scheduling on a busy machine, on top of one interval and the load
+
+
+@dataclass(frozen=True)
+class ReloadTiming:
+    switches: int
+    interval: float  # seconds between two polls of the registry
+    visible: float  # median seconds from an alias move to the first /ready naming the new version
+    load: float  # median seconds the server took to load the new version (its own metric)
+
+
+def metric(url: str, name: str) -> float:
+    """One unlabelled sample of the server's /metrics."""
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise RuntimeError(f"{name} not in {url}/metrics")
+
+
+def reload_timing(home: Path, work_dir: Path, env: dict[str, str], switches: int = RELOAD_SWITCHES):
+    """Seconds until `ovni serve` answers with a champion the alias moved to, on a copy of `home` whose
+    champion is registered again as a second version (same model: every load costs the same)."""
+    import mlflow
+
+    from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
+
+    copy = work_dir / "reload-home"
+    copy.mkdir()
+    for name in ("mlflow.db", "serving.duckdb"):  # the models stay in `home`, only read
+        shutil.copy(home / name, copy / name)
+    uri = f"sqlite:///{copy / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)  # registering a version looks its logged model up in the default store
+    registry = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    champion = registry.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+    twin = registry.create_model_version(MODEL_NAME, champion.source, champion.run_id, tags=champion.tags)
+    versions = [str(champion.version), str(twin.version)]
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    serve_env = {**env, "OVNI_HOME": str(copy), "OVNI_RELOAD_INTERVAL_SECONDS": str(RELOAD_INTERVAL_SECONDS)}
+    visible, loads = [], []
+    command = [str(BIN / "ovni"), "serve", "--port", str(port)]
+    with (
+        server(command, f"{api}/ready", serve_env, work_dir / "reload.log"),
+        httpx.Client(base_url=api) as http,
+    ):
+        for n in range(switches):
+            target = versions[(n + 1) % 2]
+            registry.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, target)
+            moved = time.perf_counter()
+            while http.get("/ready").json()["model_version"] != target:
+                if time.perf_counter() - moved > 120:
+                    raise RuntimeError(f"version {target} not served 120 s after the alias moved")
+                time.sleep(0.01)
+            visible.append(time.perf_counter() - moved)
+            loads.append(metric(api, "ovni_model_last_load_duration_seconds"))
+    return ReloadTiming(
+        switches, RELOAD_INTERVAL_SECONDS, statistics.median(visible), statistics.median(loads)
+    )
+
+
+def report_reload(timing: ReloadTiming) -> None:
+    baseline = timing.interval + timing.load
+    print(
+        f"new champion served, {timing.switches} alias moves (median): after {timing.visible:.2f} s; "
+        f"one poll interval {timing.interval:g} s + the server's load {timing.load:.2f} s = {baseline:.2f} s"
+    )
+    met = timing.visible <= baseline + RELOAD_SLACK_SECONDS
+    print(
+        f"{'new champion vs interval + load':<34} {timing.visible / baseline:>8.2f}x  "
+        f"(target within {RELOAD_SLACK_SECONDS:g} s of it: {'met' if met else 'NOT met'})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--home", type=Path, help="OVNI_HOME with a champion and a snapshot (built if missing)"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per server")
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--cold-start-only", action="store_true", help="only time the scoring of pairs without history"
+    )
+    only.add_argument(
+        "--reload-only", action="store_true", help="only time how soon a new champion is served"
     )
     parser.add_argument("--serve", choices=["noop", "reload"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -329,7 +415,7 @@ def main() -> int:
     if args.serve:
         serve_child(args.serve, args.port, args.model_dir, args.features_file)
         return 0
-    if shutil.which("wrk") is None and not args.cold_start_only:
+    if shutil.which("wrk") is None and not (args.cold_start_only or args.reload_only):
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 1
 
@@ -340,6 +426,10 @@ def main() -> int:
     ensure_pipeline_output(home, env)
     if args.cold_start_only:
         report_cold_start(cold_start_timing(home))
+        return 0
+    if args.reload_only:
+        report_reload(reload_timing(home, work_dir, env))
+        shutil.rmtree(work_dir, ignore_errors=True)
         return 0
     pair, customer_id, model_dir, features_file, version = benchmark_inputs(home, work_dir)
     print(f"champion version {version}; pair {pair}; customer {customer_id}", flush=True)
@@ -388,6 +478,7 @@ def main() -> int:
 
     report(results, seconds)
     report_cold_start(cold_start_timing(home))
+    report_reload(reload_timing(home, work_dir, env))
     shutil.rmtree(work_dir, ignore_errors=True)  # kept only when a step failed (server logs are there)
     return 0
 

@@ -1,13 +1,17 @@
-"""Fixtures shared by the whole suite: an isolated OVNI_HOME and the real SodAI data."""
+"""Fixtures shared by the whole suite: an isolated OVNI_HOME, the real SodAI data, and one home served by
+the real pipeline."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from ovni_assets.home import prepare_home
+from tests.cli import run_ovni
 
 # Tests write landing files right before they ingest them; the tests of the settle time set it themselves.
 os.environ.setdefault("OVNI_LANDING_SETTLE_SECONDS", "0")
@@ -54,3 +58,49 @@ def sodai_dir() -> Path:
     if not (SODAI_DIR / "transacciones.parquet").exists():
         pytest.fail(f"real SodAI data not found at {SODAI_DIR} (shared/ must sit beside the repo)")
     return SODAI_DIR
+
+
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OVNI_HOME made by the real CLI on small demo data, with a champion, a published snapshot, a
+    realized F1 and a drift report; built once per session and shared by the xdist workers.
+
+    Only for tests that read it (the UI, the API docs, the API over a pipeline's output): a test that
+    runs the pipeline again or promotes a version builds a home of its own.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one home for every worker of the session
+        root = root.parent
+    home = root / "ovni_served_home"
+    with (root / "ovni_served_home.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds it, the others wait and reuse it
+        if not (home / ".built").exists():
+            build_served_home(home)
+    return home
+
+
+def build_served_home(home: Path) -> None:
+    """`ovni generate` (its defaults but 80 customers and 20 weeks), then two weekly `ovni run`s.
+
+    The first run sees all weeks but the last and publishes a batch for it; the second lands the last
+    week, so the served snapshot also has a realized F1 and a drift report.
+    """
+    import pandas as pd
+
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    generated, landing = home / "generated", home / "landing"
+    run_ovni(home, "generate", "--out", str(generated), "--customers", "80", "--weeks", "20")
+    landing.mkdir()
+    for table in ("clientes", "productos"):
+        shutil.copy(generated / f"{table}.parquet", landing / f"{table}.parquet")
+    transactions = pd.read_parquet(generated / "transacciones.parquet")
+    weeks = transactions["purchase_date"].dt.to_period("W-SUN").dt.start_time
+    last_week = weeks.max()
+    transactions[weeks < last_week].to_parquet(landing / "transacciones_history.parquet", index=False)
+    run_ovni(home, "run")
+    transactions[weeks == last_week].to_parquet(landing / "transacciones_last_week.parquet", index=False)
+    run_ovni(home, "run")
+    if not (home / "serving.duckdb").exists():
+        pytest.fail("ovni run finished without publishing serving.duckdb")
+    (home / ".built").touch()

@@ -28,6 +28,8 @@ import psycopg2
 import pytest
 import yaml
 
+from tests.cli import run_ovni
+
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -486,11 +488,10 @@ def test_compose_services_work_together(compose_stack, tmp_path: Path):
     # New files dropped into the landing volume, as docs/deploy.md tells a user to. From there the daemon
     # does everything: cycle_sensor starts ingest_job, then the first train_job, then the predict_job;
     # each waits in the run queue and runs in the code server.
-    landing = topology.volume_dirs["ovni_home"] / "landing"
-    subprocess.run(
-        [str(VENV_BIN / "ovni"), "generate", "--out", str(landing), "--customers", "60", "--weeks", "16"],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    home = topology.volume_dirs["ovni_home"]
+    run_ovni(
+        home, "generate", "--out", str(home / "landing"), "--customers", "60", "--weeks", "16", timeout=300
+    )
     for job, step in (("ingest_job", "ingest"), ("train_job", "train"), ("predict_job", "predict")):
         run = wait_for_job_success(topology, job, logs)
         assert {"key": "ovni/trigger", "value": "sensor"} in run["tags"], run

@@ -20,8 +20,8 @@ from rich.console import Console
 
 from ovni_assets import stack
 from ovni_assets.settings import get_settings
+from tests.cli import OVNI, ovni_env, run_ovni
 
-OVNI = [sys.executable, "-m", "ovni_assets.cli"]
 PORT_SETTINGS = ("OVNI_DAGSTER_PORT", "OVNI_MLFLOW_PORT", "OVNI_API_PORT", "OVNI_UI_PORT")
 
 
@@ -43,8 +43,7 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it(ovni_home, free_po
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", free_ports["OVNI_API_PORT"]))
         squatter.listen()
-        result = subprocess.run([*OVNI, "up"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
+        result = run_ovni(ovni_home.home, "up", timeout=120, expect=1)
     message = result.stderr.strip()
     assert str(free_ports["OVNI_API_PORT"]) in message and "OVNI_API_PORT" in message
     assert len(message.splitlines()) == 1, message
@@ -179,7 +178,9 @@ def test_ovni_up_starts_everything_with_predictions_and_stops_cleanly_on_sigterm
     monkeypatch.setenv("OVNI_DEMO_CUSTOMERS", "60")
     output = ovni_home.home / "up.out"
     with output.open("wb") as out:
-        up = subprocess.Popen([*OVNI, "up"], stdout=out, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [OVNI, "up"], env=ovni_env(ovni_home.home), stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 900
         while "OVNI is running" not in output.read_text():

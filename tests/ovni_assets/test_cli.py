@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 
-OVNI = str(Path(sys.executable).with_name("ovni"))
+from tests.cli import run_ovni
 
 
-def run_ovni(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "2", "OVNI_HPO_MAX_TRIALS": "1"}
-    env.pop("DAGSTER_HOME", None)
-    return subprocess.run([OVNI, *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def test_help_lists_every_command():
-    result = subprocess.run([OVNI, "--help"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0
+def test_help_lists_every_command(tmp_path):
+    result = run_ovni(tmp_path, "--help")
     for command in ("generate", "run", "backtest", "retract", "promote", "serve", "ui", "up", "sql"):
         assert command in result.stdout
 
 
 def test_bad_arguments_exit_2_with_a_usage_line(tmp_path):
-    result = run_ovni("generate", "--out", str(tmp_path), "--customers", "zero", home=tmp_path)
-    assert result.returncode == 2
+    result = run_ovni(tmp_path, "generate", "--out", str(tmp_path), "--customers", "zero", expect=2)
     assert "expected a whole number, got 'zero'" in result.stderr
 
 
@@ -46,9 +33,8 @@ def test_rejected_file_exits_1_with_one_line_naming_file_and_reason(tmp_path):
         }
     ).to_csv(landing / "transacciones_w1.csv", index=False)
 
-    result = run_ovni("run", home=home)
+    result = run_ovni(home, "run", expect=1)
 
-    assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith(
         "ovni run: rejected transacciones_w1.csv: column purchase_date has 1 value(s)"

@@ -4,10 +4,7 @@ stays as it was; `ovni retract` takes a landed week back out and serves what was
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,6 +12,7 @@ import pandas as pd
 import pytest
 
 from ovni_assets.data.schema import MAX_ID
+from tests.cli import run_ovni
 
 from .test_pipeline import land_all_but_the_last_week
 
@@ -28,25 +26,6 @@ HISTORY_TABLES = {
     "feature_build_state",
     "feature_build_weeks",
 }
-
-
-def ovni(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {
-        **os.environ,
-        "OVNI_HOME": str(home),
-        "OVNI_HPO_SECONDS": "0.5",
-        "OVNI_HPO_MAX_TRIALS": "1",
-        **(env or {}),
-    }
-    environment.pop("DAGSTER_HOME", None)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ovni"), *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def table_digests(path: Path, skip: set[str] = frozenset()) -> dict[str, str]:
@@ -116,8 +95,7 @@ def serving_home(small_landing, tmp_path_factory) -> tuple[Path, Path]:
     (home / "landing").mkdir(parents=True)
     last_week = root / "transacciones_last_week.parquet"
     land_all_but_the_last_week(small_landing, home / "landing", last_week)
-    first = ovni(home, "run")
-    assert first.returncode == 0, first.stderr[-2000:]
+    run_ovni(home, "run")
     return home, last_week
 
 
@@ -201,9 +179,8 @@ def test_wrong_input_is_held_back_and_what_is_served_stays(serving_home, case):
         shutil.move(landing, home / f"{name}.ingested")
     write(home, landing)
 
-    result = ovni(home, "run")
+    result = run_ovni(home, "run", expect=1)
 
-    assert result.returncode == 1, result.stdout
     assert result.stderr.strip().splitlines()[-1].startswith(f"ovni run: rejected {name}: ")
     assert reason in result.stderr
     assert (home / "quarantine" / name).exists() and not landing.exists()
@@ -222,11 +199,10 @@ def test_a_file_still_being_written_is_left_for_a_later_run(serving_home):
     growing = home / "landing" / "transacciones_last_week.parquet"
     shutil.copy(last_week, growing)  # just written: modified now
 
-    result = ovni(
+    run_ovni(
         home, "run", env={"OVNI_LANDING_SETTLE_SECONDS": "3600", "OVNI_LANDING_SETTLE_MAX_WAIT_SECONDS": "1"}
     )
 
-    assert result.returncode == 0, result.stderr[-2000:]
     assert growing.exists() and not list((home / "quarantine").glob("transacciones_last_week*"))
     assert table_digests(home / "warehouse.duckdb", skip=HISTORY_TABLES) == {
         k: v for k, v in warehouse.items() if k not in HISTORY_TABLES
@@ -246,8 +222,7 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
     )
     predicted_before = target_week_predictions(home)
     shutil.copy(last_week, home / "landing" / "transacciones_last_week.parquet")
-    landed = ovni(home, "run")
-    assert landed.returncode == 0, landed.stderr[-2000:]
+    run_ovni(home, "run")
     assert served(home)[0][0] > snapshot[0][0]  # the target week moved forward
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     batch_id = con.execute(
@@ -255,9 +230,8 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
     ).fetchall()[0][0]
     con.close()
 
-    retracted = ovni(home, "retract", batch_id)
+    retracted = run_ovni(home, "retract", batch_id)
 
-    assert retracted.returncode == 0, retracted.stderr[-2000:]
     assert f"batch {batch_id} (transactions" in retracted.stdout
     assert (
         home / "quarantine" / "retracted" / "transacciones_last_week.parquet"
@@ -271,8 +245,7 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
         target_week_predictions(home), predicted_before, check_exact=False, atol=1e-2, rtol=0
     )
 
-    unknown = ovni(home, "retract", batch_id)
-    assert unknown.returncode == 1
+    unknown = run_ovni(home, "retract", batch_id, expect=1)
     assert (
         unknown.stderr.strip()
         == f"ovni retract: no ingested batch {batch_id!r} (batch ids are in the ingested_files table)"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from ovni_assets.defs.resources import resources_for
 from ovni_assets.model import registry
 from ovni_assets.prediction.snapshot import published_batch_id, published_model_versions
 from ovni_assets.settings import MODEL_NAME, get_settings
+from tests.cli import run_ovni
 
 REPORT_FILES = {
     "pr_curve.png",
@@ -131,19 +130,6 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     assert versions == [("1", True)]
 
 
-def ovni(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OVNI_HOME": str(home), "OVNI_HPO_SECONDS": "0.5", "OVNI_HPO_MAX_TRIALS": "1"}
-    env.pop("DAGSTER_HOME", None)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ovni"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
 def land_all_but_the_last_week(source: Path, landing: Path, later: Path) -> None:
     """Customers, products and every transaction week but the last in `landing`; the last week in `later`."""
     for name in ("clientes.parquet", "productos.parquet"):
@@ -174,19 +160,16 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     last_week = tmp_path / "transacciones_last_week.parquet"
     land_all_but_the_last_week(small_landing, home / "landing", last_week)
 
-    first = ovni(home, "run")
-    assert first.returncode == 0, first.stderr[-2000:]
+    first = run_ovni(home, "run")
     assert "no champion" in first.stdout and "predicted week" in first.stdout
     assert "DEBUG" not in first.stderr  # Dagster's per-event logs stay off the console
     snapshot = (home / "serving.duckdb").read_bytes()
 
-    again = ovni(home, "run")
-    assert again.returncode == 0, again.stderr[-2000:]
+    again = run_ovni(home, "run")
     assert "no retrain" in again.stdout and "are current" in again.stdout
     assert (home / "serving.duckdb").read_bytes() == snapshot
 
-    forced = ovni(home, "run", "--retrain")
-    assert forced.returncode == 0, forced.stderr[-2000:]
+    forced = run_ovni(home, "run", "--retrain")
     assert "forced" in forced.stdout and "trained model v2" in forced.stdout
     con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
     versions = dict(con.execute("SELECT model_version, is_champion FROM model_versions").fetchall())
@@ -199,8 +182,7 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     # A new week lands within the champion's cooldown: ingest, monitoring and predictions in one run.
     runs_before = cli_runs(home)
     shutil.copy(last_week, home / "landing" / "transacciones_last_week.parquet")
-    weekly = ovni(home, "run")
-    assert weekly.returncode == 0, weekly.stderr[-2000:]
+    weekly = run_ovni(home, "run")
     assert "no retrain: cooldown" in weekly.stdout and "in the same run" in weekly.stdout
     assert cli_runs(home)[len(runs_before) :] == ["weekly_job"]
     con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
@@ -214,19 +196,18 @@ def test_ovni_run_end_to_end(tmp_path, small_landing):
     # The batch was appended but its publish failed (the previous week's snapshot stayed): the next run
     # republishes it.
     (home / "serving.duckdb").write_bytes(snapshot)
-    republished = ovni(home, "run")
-    assert republished.returncode == 0, republished.stderr[-2000:]
+    republished = run_ovni(home, "run")
     assert "republish: the served snapshot does not hold the newest batch" in republished.stdout
     con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
     assert con.execute("SELECT target_week FROM snapshot_info").fetchall() == [(target,)]
     con.close()
-    again = ovni(home, "run")
-    assert again.returncode == 0 and "republished" not in again.stdout, again.stdout
+    again = run_ovni(home, "run")
+    assert "republished" not in again.stdout, again.stdout
     snapshot = (home / "serving.duckdb").read_bytes()
     assert snapshot != newest_snapshot  # published again (new created_at), same batch
 
     (home / "landing" / "transacciones_broken.csv").write_text("customer_id,product_id\n1,2\n")
-    failed = ovni(home, "run")
+    failed = run_ovni(home, "run", expect=None)
     assert failed.returncode != 0
     assert len(failed.stderr.strip().splitlines()) >= 1
     assert failed.stderr.strip().splitlines()[-1].startswith("ovni run: ")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,8 +12,7 @@ import duckdb
 import pytest
 
 from ovni_assets.warehouse import RunLockTimeout, connect, run_lock
-
-OVNI = str(Path(sys.executable).with_name("ovni"))
+from tests.cli import OVNI, ovni_env
 
 HOLD_LOCK = """
 import sys, time
@@ -76,7 +74,7 @@ def test_two_ovni_runs_started_together_both_succeed(ovni_home, small_landing):
     with duckdb.connect() as con:
         query = f"SELECT count(*) FROM '{small_landing}/transacciones*.parquet'"
         landed = con.execute(query).fetchone()[0]
-    env = {**os.environ, "OVNI_HOME": str(ovni_home.home), "OVNI_HPO_MAX_TRIALS": "1"}
+    env = ovni_env(ovni_home.home)
     runs = [
         subprocess.Popen([OVNI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)

@@ -296,6 +296,9 @@ def publish_snapshot(
                 "p_adjusted": 0.05,
                 "drifted": psi > 0.2,
                 "created_at": created_at,
+                "psi_threshold": 0.2,
+                "alpha": 0.01,
+                "baseline_factor": 2.0,
             }
             for name, psi in (("bought_w4", 0.3), ("units_w4", 0.05))
         ]

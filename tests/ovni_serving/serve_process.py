@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-OVNI = str(Path(sys.executable).with_name("ovni"))
+from tests.cli import OVNI, ovni_env
 
 
 def free_port() -> int:
@@ -29,11 +27,7 @@ def free_port() -> int:
 def ovni_serve(home: Path, reload_seconds: float = 1.0, timeout: float = 180.0) -> Iterator[str]:
     """Start `ovni serve` for `home`; yield its base URL once /ready is 200; stop it (SIGINT) afterwards."""
     port = free_port()
-    env = {
-        **os.environ,
-        "OVNI_HOME": str(home),
-        "OVNI_RELOAD_INTERVAL_SECONDS": str(reload_seconds),
-    }
+    env = ovni_env(home, {"OVNI_RELOAD_INTERVAL_SECONDS": str(reload_seconds)})
     log = (home / f"serve-{port}.log").open("w")
     process = subprocess.Popen(
         [OVNI, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -138,11 +132,3 @@ class Load:
                     return observation.at
             time.sleep(0.05)
         raise AssertionError(f"not seen within {timeout} s; last: {self.observations[-3:]}")
-
-
-def metric(url: str, name: str) -> float:
-    """One unlabelled sample of the server's /metrics."""
-    for line in httpx.get(f"{url}/metrics").text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")

@@ -4,7 +4,6 @@ the OpenAPI schema documents answers on the demo data."""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -13,9 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-sys.path.append(str(Path(__file__).parents[1] / "ovni_ui"))  # after tests/ovni_serving: its conftest wins
-
-from served import CHROMIUM, CHROMIUM_ARGS, Server, build_served_home, start_api
+from tests.ovni_ui.served import CHROMIUM, CHROMIUM_ARGS, Server, start_api
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -65,10 +62,9 @@ def _documented_requests(schema: dict) -> Iterator[tuple[str, str, dict]]:
 
 
 @pytest.fixture(scope="module")
-def demo_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`ovni serve` on demo data made by the real CLI (generator defaults, fewer customers and weeks)."""
-    home = build_served_home(tmp_path_factory)
-    server = start_api(home, tmp_path_factory.mktemp("docs_api_logs"))
+def demo_api(served_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`ovni serve` on the session's served home: demo data made by the real CLI."""
+    server = start_api(served_home, tmp_path_factory.mktemp("docs_api_logs"))
     yield server
     server.stop()
 

@@ -1,4 +1,5 @@
-"""Fixtures of the UI tests: a served OVNI_HOME, `ovni serve` and `ovni ui` processes (see served.py)."""
+"""Fixtures of the UI tests: `ovni serve` and `ovni ui` processes over the session's served home (see
+served.py and the `served_home` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,12 @@ from .served import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Server,
-    build_served_home,
     free_port,
     start_api,
     start_ui,
 )
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Server", "free_port", "start_api", "start_ui"]
-
-
-@pytest.fixture(scope="session")
-def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An OVNI_HOME made by the real CLI on small demo data, with a champion and a published snapshot."""
-    return build_served_home(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

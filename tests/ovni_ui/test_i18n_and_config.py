@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import string
 
 import pytest
@@ -80,18 +79,8 @@ def test_the_ui_package_imports_nothing_from_the_other_packages():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_ovni_ui_refuses_an_unknown_language_in_one_line():
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_ovni_ui_refuses_an_unknown_language_in_one_line(tmp_path):
+    from tests.cli import run_ovni
 
-    ovni = str(Path(sys.executable).with_name("ovni"))
-    done = subprocess.run(
-        [ovni, "ui", "--port", "1"],
-        env={**os.environ, "OVNI_UI_LANG": "fr"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
+    done = run_ovni(tmp_path, "ui", "--port", "1", env={"OVNI_UI_LANG": "fr"}, timeout=120, expect=2)
     assert done.stderr.strip().splitlines() == ["ovni ui: OVNI_UI_LANG must be one of es, en, got 'fr'"]
