@@ -2,6 +2,7 @@
 rebuilt incrementally: only the weeks changed transactions can change)."""
 
 import dagster as dg
+from pydantic import Field
 
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
@@ -27,19 +28,40 @@ def weekly_purchases(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         )
 
 
+class PairFeaturesConfig(dg.Config):
+    """Which pairs are candidates (docs/model.md); the defaults are the product's. A change is a new feature
+    definition: the next build is a full one."""
+
+    history_weeks: int = Field(
+        default=features.HISTORY_WEEKS,
+        ge=1,
+        description="A pair the customer bought in this many weeks up to the feature week is a candidate.",
+    )
+    discovery_top_k: int = Field(
+        default=features.DISCOVERY_TOP_K,
+        ge=0,
+        description="Top products of the customer's type, never bought by the customer, added as candidates.",
+    )
+
+
 @dg.asset(
     group_name="features",
     deps=["weekly_purchases", "customers", "products"],
     kinds={"duckdb"},
     description="One row per candidate (customer, product, feature week t): features from weeks ≤ t only, "
     "`label` = bought in t + 1 (NULL for the newest week, whose rows next week's predictions score). "
-    "Candidates: pairs bought in the last 26 weeks plus top products of the customer's type never bought. "
+    f"Candidates (the asset's config): pairs bought in the last {features.HISTORY_WEEKS} weeks plus the top "
+    f"{features.DISCOVERY_TOP_K} products of the customer's type never bought. "
     "Incremental: replaces only the weeks from the one before the oldest changed transaction week; full "
     "rebuild when customers, products or the feature definition changed.",
 )
-def pair_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def pair_features(
+    context: dg.AssetExecutionContext, config: PairFeaturesConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        stats = features.build_pair_features(con, incremental=True)
+        stats = features.build_pair_features(
+            con, config.history_weeks, config.discovery_top_k, incremental=True
+        )
         context.log.info(
             f"pair_features: {stats.mode} build ({stats.reason}); "
             f"{stats.weeks_recomputed} week(s) recomputed from {stats.recomputed_from}"
