@@ -260,11 +260,8 @@ def adopt_if_better(
         con, as_champion(champion, champion_name) if gate and champion else None, challenger.weekly_f1()
     )
     if gate and not decision.promote:
-        return (
-            champion,
-            champion_name,
-            (f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"),
-        )
+        kept = f"kept {champion_name} ({decision.challenger_f1:.4f} <= {decision.champion_f1:.4f})"
+        return champion, champion_name, kept
     note = (
         "adopted"
         if decision.champion_f1 is None

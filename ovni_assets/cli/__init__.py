@@ -23,8 +23,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from ovni_assets.cli.run import run_weekly_cycle
+    from ovni_assets.home import prepare_home
+    from ovni_assets.settings import get_settings
 
-    return run_weekly_cycle(force_retrain=args.retrain)
+    return run_weekly_cycle(prepare_home(get_settings()), force_retrain=args.retrain)
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:

@@ -40,4 +40,4 @@ def retract_cli(batch_id: str) -> int:
         print(f"ovni retract: rebuilding after the retraction failed: {failed}", file=sys.stderr)
         return 1
     print("ovni retract: clean tables, features and monitoring rebuilt")
-    return run_weekly_cycle()
+    return run_weekly_cycle(settings)

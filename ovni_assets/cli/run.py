@@ -16,18 +16,17 @@ import dagster as dg
 
 from ovni_assets.cycle.in_process import RunFailed, execute_job, open_stores
 from ovni_assets.cycle.plan import Step, StepKind, plan_next_step
-from ovni_assets.home import prepare_home
-from ovni_assets.settings import OvniSettings, get_settings
+from ovni_assets.settings import OvniSettings
 
 WAIT_POLL_SECONDS = 2.0
 MAX_STEPS = 8  # ingest, train, predict, republish, and new files landing meanwhile: far more is a loop
 
 
-def run_weekly_cycle(force_retrain: bool = False) -> int:
-    """Ingest what is new, retrain when warranted, score the target week, publish. Exit code for the CLI."""
+def run_weekly_cycle(settings: OvniSettings, force_retrain: bool = False) -> int:
+    """Ingest what is new, retrain when warranted, score the target week, publish. Exit code for the CLI.
+    `settings` are the command's, with its home prepared (`prepare_home`)."""
     from ovni_assets.defs.run_launcher import fail_dead_runs, forget_finished_runs
 
-    settings = prepare_home(get_settings())
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     try:

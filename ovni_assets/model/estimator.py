@@ -59,9 +59,8 @@ def predict_probability(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     """P(buy) for feature rows, on one OpenMP thread, `SCORING_CHUNK_ROWS` rows at a time.
 
     HistGradientBoosting parallelises prediction per tree; on a busy small machine the thread hand-offs
-    cost more than they save, so scoring runs single-threaded. The
-    model input is a float64 copy of the rows (and the encoder makes another): chunks keep those copies
-    small on large data (millions of rows).
+    cost more than they save, so scoring runs single-threaded. The model input is a float64 copy of the
+    rows (and the encoder makes another): chunks keep those copies small on large data.
     """
     if len(frame) == 0:
         return np.empty(0)

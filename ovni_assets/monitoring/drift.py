@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -65,11 +65,9 @@ DRIFT_REPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS drift_reports (
     report_id VARCHAR, week_start DATE, reference_model_version VARCHAR, feature VARCHAR, kind VARCHAR,
     psi DOUBLE, baseline_psi DOUBLE, statistic DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, drifted BOOLEAN,
-    created_at TIMESTAMP, psi_threshold DOUBLE, alpha DOUBLE, baseline_factor DOUBLE
+    created_at TIMESTAMP
 )
 """
-# the rules a report applied travel with its rows; reports made before they did leave them NULL
-RULE_COLUMNS = ("psi_threshold", "alpha", "baseline_factor")
 DRIFT_COLUMNS = ["feature", "kind", "psi", "baseline_psi", "statistic", "p_value", "p_adjusted", "drifted"]
 NOT_FEATURES = {"customer_id", "product_id", "week_start", "target_week_start", "label"}
 CATEGORICAL_TYPES = ("VARCHAR", "BOOLEAN", "ENUM")
@@ -386,8 +384,9 @@ def build_drift_report(
     per-feature rows to `drift_reports` (created if missing, so the table always exists). Every column of
     `pair_features` but the keys and the label is a feature (see `feature_columns`)."""
     con.execute(DRIFT_REPORTS_DDL)
-    for column in RULE_COLUMNS:
-        con.execute(f"ALTER TABLE drift_reports ADD COLUMN IF NOT EXISTS {column} DOUBLE")
+    # the rules a report applied travel with its rows (a table from before they did gets the columns)
+    for rule in fields(DriftRules):
+        con.execute(f"ALTER TABLE drift_reports ADD COLUMN IF NOT EXISTS {rule.name} DOUBLE")
     if not table_exists(con, "pair_features"):
         return DriftReport(note="No feature table yet: nothing to compare.")
     champion = champion_reference(con)
@@ -439,16 +438,10 @@ def build_drift_report(
         created_at=created_at,
         statistic=report.features["statistic"].astype(float).replace({np.nan: None}),
         baseline_psi=report.features["baseline_psi"].astype(float).replace({np.nan: None}),
-        psi_threshold=rules.psi_threshold,
-        alpha=rules.alpha,
-        baseline_factor=rules.baseline_factor,
+        **asdict(rules),
     )
     con.register("drift_rows", rows)
-    con.execute(
-        "INSERT INTO drift_reports BY NAME SELECT report_id, week_start, reference_model_version, feature, "
-        "kind, psi, baseline_psi, statistic, p_value, p_adjusted, drifted, created_at, psi_threshold, alpha, "
-        "baseline_factor FROM drift_rows"
-    )
+    con.execute("INSERT INTO drift_reports BY NAME SELECT * FROM drift_rows")
     con.unregister("drift_rows")
     return _drop_temp(con, report)
 
