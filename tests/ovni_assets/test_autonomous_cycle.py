@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +26,7 @@ from tests.cli import OVNI, ovni_env, run_ovni
 
 BIN = Path(sys.executable).parent
 WAIT_SECONDS = 900
+STEP_POLL_SECONDS = 0.05
 
 
 def cycle_env(home: Path) -> dict[str, str]:
@@ -143,52 +145,63 @@ def reference(drops, tmp_path_factory) -> tuple[dict, dict]:
     return after_first, surface(home)
 
 
-def wait_until(condition, what: str, seconds: float = WAIT_SECONDS, log: Path | None = None):
+def wait_until(
+    condition, what: str, seconds: float = WAIT_SECONDS, log: Path | None = None, every: float = 0.2
+):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(every)
     tail = log.read_text()[-3000:] if log and log.exists() else ""
     raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}\n{tail}")
 
 
-def started_step(home: Path, step_key: str):
-    """The newest run's id once `step_key` started in it (read from the home's event log)."""
-    if not (home / "dagster" / "history").is_dir():  # no run recorded yet
+class Watch:
+    """The Dagster instance of `home`, made here before any OVNI process starts (two processes creating its
+    storage at once leave two schema heads) and kept open: a poll costs milliseconds, so polling every
+    STEP_POLL_SECONDS catches even the short stretch between two quick steps."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        (home / "dagster").mkdir(parents=True)
+        (home / "dagster" / "dagster.yaml").write_text(DAGSTER_YAML)
+        self.instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+
+    def unfinished_run(self, holds):
+        """An unfinished run for which `holds(run, instance)` is true, or None."""
+        for run in self.instance.get_runs():
+            if not run.is_finished and holds(run, self.instance):
+                return run
         return None
-    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        runs = instance.get_runs(limit=1)
-        if not runs or runs[0].is_finished:
-            return None
-        events = instance.all_logs(runs[0].run_id, of_type=DagsterEventType.STEP_START)
-        return runs[0].run_id if any(e.step_key == step_key for e in events) else None
+
+    def worker_pid(self, holds) -> int | None:
+        """The process id of a daemon-launched unfinished run for which `holds` is true (read from its
+        liveness lock), or None."""
+        run = self.unfinished_run(holds)
+        lock = self.home / "run_liveness" / f"{run.run_id}.lock" if run else None
+        text = lock.read_text().strip() if lock and lock.exists() else ""
+        return int(text) if text else None
 
 
-def worker_pid(home: Path, running) -> int | None:
-    """The process id of an unfinished daemon-launched run for which `running(run, instance)` holds (read
-    from its liveness lock), or None."""
-    liveness = home / "run_liveness"
-    if not liveness.exists() or not (home / "dagster" / "history").is_dir():
-        return None
-    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        for lock in liveness.glob("*.lock"):
-            text = lock.read_text().strip()
-            run = instance.get_run_by_id(lock.stem)
-            if text and run is not None and not run.is_finished and running(run, instance):
-                return int(text)
-    return None
+@pytest.fixture
+def watch(tmp_path) -> Iterator[Watch]:
+    """A watch on the test's home (`tmp_path / "home"`), still empty."""
+    watching = Watch(tmp_path / "home")
+    yield watching
+    watching.instance.dispose()
 
 
-def at_step(step_key: str):
-    """A `worker_pid` condition: the run has started `step_key`."""
+def between(done: str, pending: str):
+    """A run condition: step `done` has succeeded and step `pending` has not."""
 
-    def started(run, instance) -> bool:
-        events = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START)
-        return any(event.step_key == step_key for event in events)
+    def holds(run, instance) -> bool:
+        events = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_SUCCESS)
+        succeeded = {event.step_key for event in events}
+        return done in succeeded and pending not in succeeded
 
-    return started
+    return holds
 
 
 def kill(pid: int) -> None:
@@ -196,12 +209,13 @@ def kill(pid: int) -> None:
 
 
 def kill_ovni_run_when(
-    home: Path, args: tuple[str, ...], *, step: str | None = None, line: str | None = None
+    watch: Watch, args: tuple[str, ...], *, steps: tuple[str, str] | None = None, line: str | None = None
 ):
-    """Start `ovni run ARGS` and kill -9 its whole process group when `step` starts or `line` is printed."""
+    """Start `ovni run ARGS` and kill -9 its whole process group between `steps` (once the first has
+    succeeded and before the second has), or when `line` is printed."""
     process = subprocess.Popen(
         [OVNI, *args],
-        env=ovni_env(home, cycle_env(home)),
+        env=ovni_env(watch.home, cycle_env(watch.home)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -217,30 +231,42 @@ def kill_ovni_run_when(
 
             seen = wait_until(printed, f"'{line}'")
         else:
-            seen = wait_until(lambda: started_step(home, step), f"step {step}")
+            stretch = between(*steps)
+
+            def in_the_stretch() -> bool:
+                assert process.poll() is None, f"ovni {' '.join(args)} ended before it was between {steps}"
+                return watch.unfinished_run(stretch)
+
+            seen = wait_until(
+                in_the_stretch,
+                f"{steps[0]} done, {steps[1]} not",
+                every=STEP_POLL_SECONDS,
+            )
         assert seen
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
-def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, tmp_path):
+def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, watch):
     first, last = drops
-    home = tmp_path / "home"
+    home = watch.home
     land(home, first)
 
-    kill_ovni_run_when(home, ("run",), step="pair_features")  # inside the ingest: raw rows appended
+    # inside the ingest: raw rows appended, features not rebuilt
+    kill_ovni_run_when(watch, ("run",), steps=("raw_tables", "pair_features"))
     recovered = ovni(home, "run")
     assert "marked run" in recovered.stdout and "failed: its process had died" in recovered.stdout
     assert "ingest: the raw tables are newer than the features" in recovered.stdout
     assert surface(home) == reference[0]
 
-    kill_ovni_run_when(home, ("run", "--retrain"), line="Created version")  # training, version registered
+    kill_ovni_run_when(watch, ("run", "--retrain"), line="Created version")  # training, version registered
     ovni(home, "run")
     assert surface(home) == reference[0]
 
     land(home, last)
-    kill_ovni_run_when(home, ("run",), step="serving_snapshot")  # the batch is appended, not yet published
+    # the batch is appended, not yet published
+    kill_ovni_run_when(watch, ("run",), steps=("predictions", "serving_snapshot"))
     ovni(home, "run")
     assert surface(home) == reference[1]
     assert leftovers(home) == []
@@ -248,11 +274,9 @@ def test_ovni_run_recovers_from_kill_9_at_every_stage(drops, reference, tmp_path
     assert "are current" in again.stdout, again.stdout
 
 
-def test_the_daemon_alone_carries_the_drops_through_killed_runs(drops, reference, tmp_path):
+def test_the_daemon_alone_carries_the_drops_through_killed_runs(drops, reference, watch, tmp_path):
     first, last = drops
-    home = tmp_path / "home"
-    (home / "dagster").mkdir(parents=True)
-    (home / "dagster" / "dagster.yaml").write_text(DAGSTER_YAML)
+    home = watch.home
     log = tmp_path / "daemon.log"
     daemon = subprocess.Popen(
         [str(BIN / "dagster-daemon"), "run", "-m", "ovni_assets.definitions"],
@@ -267,13 +291,23 @@ def test_the_daemon_alone_carries_the_drops_through_killed_runs(drops, reference
             return run.job_name == "train_job" and "Created version" in log.read_text()
 
         land(home, first)
-        kill(wait_until(lambda: worker_pid(home, registered_a_version), "a training's new version", log=log))
-        kill(wait_until(lambda: worker_pid(home, at_step("serving_snapshot")), "the first publish", log=log))
+        kill(wait_until(lambda: watch.worker_pid(registered_a_version), "a training's new version", log=log))
+        publishing = between("predictions", "serving_snapshot")
+        kill(
+            wait_until(
+                lambda: watch.worker_pid(publishing), "the first publish", log=log, every=STEP_POLL_SECONDS
+            )
+        )
         wait_until(lambda: served(home) == reference[0]["served"] and idle(home), "the first week", log=log)
         assert surface(home) == reference[0]
 
         land(home, last)
-        kill(wait_until(lambda: worker_pid(home, at_step("pair_features")), "the new days' ingest", log=log))
+        ingesting = between("raw_tables", "pair_features")
+        kill(
+            wait_until(
+                lambda: watch.worker_pid(ingesting), "the new days' ingest", log=log, every=STEP_POLL_SECONDS
+            )
+        )
         wait_until(lambda: served(home) == reference[1]["served"] and idle(home), "the new days", log=log)
         wait_until(lambda: not leftovers(home), "no liveness lock left", seconds=60)
         assert surface(home) == reference[1]
