@@ -17,7 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = ("customer_id", "product_id", "week_start")
+from ovni_assets.features.columns import KEY_COLUMNS
+
 REQUIRED_TABLES = ("snapshot_info", "next_week_features", "customers", "products", "latest_predictions")
 OPTIONAL_TABLES = ("model_versions", "drift_reports", "prediction_quality")
 

@@ -7,6 +7,7 @@ from pydantic import Field
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.features import pair_features as features
+from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.incremental import BuildStats
 from ovni_assets.features.target_week import read_target_week
 from ovni_assets.keys import DATA_THROUGH, NEWEST_FEATURE_WEEK, TARGET_WEEK
@@ -75,7 +76,7 @@ def pair_features(
                 NEWEST_FEATURE_WEEK: stats.newest_week or "",
                 TARGET_WEEK: str(target.target_week) if (target := read_target_week(con)) else "",
                 DATA_THROUGH: str(target.data_through) if target else "",
-                "feature_columns": dg.MetadataValue.json(features.FEATURE_COLUMNS),
+                "feature_columns": dg.MetadataValue.json(FEATURE_COLUMNS),
                 **build_metadata(stats),
             }
         )

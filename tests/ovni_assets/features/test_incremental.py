@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.incremental import STATE_TABLE, STATE_WEEKS_TABLE
 from ovni_assets.features.pair_features import (
-    FEATURE_COLUMNS,
     ROWS_TABLE,
     WEEKLY_PURCHASES_SELECT,
     build_pair_features,

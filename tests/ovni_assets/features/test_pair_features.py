@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.pair_features import (
-    FEATURE_COLUMNS,
     build_pair_features,
     build_weekly_purchases,
 )
