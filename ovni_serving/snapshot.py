@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ovni_assets.features.columns import KEY_COLUMNS
+from ovni_assets.features.model_inputs import KEY_COLUMNS
 
 REQUIRED_TABLES = ("snapshot_info", "next_week_features", "customers", "products", "latest_predictions")
 OPTIONAL_TABLES = ("model_versions", "drift_reports", "prediction_quality")

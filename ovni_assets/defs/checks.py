@@ -11,7 +11,7 @@ from ovni_assets.backtest import RULE_MIN_WEEKS
 from ovni_assets.data.ingestion import EARLIEST_PLAUSIBLE_DATE
 from ovni_assets.data.schema import SOURCE_TABLES
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.model.metrics import f1_from_counts
 from ovni_assets.model.rows import actual_purchases
 from ovni_assets.warehouse import table_exists

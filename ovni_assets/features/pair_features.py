@@ -27,8 +27,8 @@ from datetime import date, timedelta
 
 import duckdb
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.incremental import EMPTY_FIRST_WEEK, BuildStats, build_table, text_hash
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 
 HISTORY_WEEKS = 26
 HISTORY_WINDOW_WEEKS = 26  # the longest window (bought_w26): how far back a feature week's rows look

@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
-from ovni_assets.features.columns import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from ovni_assets.features.model_inputs import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from ovni_assets.model.frame import NUMBER, TEXT, input_frame
 
 RANDOM_STATE = 17

@@ -28,7 +28,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import confusion_matrix, precision_recall_curve
 from threadpoolctl import threadpool_limits
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.model.estimator import model_input

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import TargetWeek, in_progress_probability, read_target_week
 from ovni_assets.model.estimator import predict_probability
 from ovni_assets.model.registry import Champion

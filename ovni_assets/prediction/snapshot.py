@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
 from ovni_assets.model.lineage import TRAINING_SNAPSHOT_FILES_DDL
 from ovni_assets.prediction.batch import LATEST_PREDICTIONS_VIEW

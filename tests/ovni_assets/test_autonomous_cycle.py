@@ -88,12 +88,6 @@ def served(home: Path) -> list[tuple] | None:
         return None
 
 
-def idle(home: Path) -> bool:
-    """No run queued or in progress on the home's instance."""
-    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        return not [run for run in instance.get_runs() if not run.is_finished]
-
-
 def surface(home: Path) -> dict:
     """What users read, without what differs run to run (batch ids, times, version numbers)."""
     with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
@@ -175,6 +169,10 @@ class Watch:
             if not run.is_finished and holds(run, self.instance):
                 return run
         return None
+
+    def idle(self) -> bool:
+        """No run queued or in progress."""
+        return self.unfinished_run(lambda run, instance: True) is None
 
     def worker_pid(self, holds) -> int | None:
         """The process id of a daemon-launched unfinished run for which `holds` is true (read from its
@@ -290,33 +288,25 @@ def test_the_daemon_alone_carries_the_drops_through_killed_runs(drops, reference
         def registered_a_version(run, instance) -> bool:
             return run.job_name == "train_job" and "Created version" in log.read_text()
 
+        def kill_the_run(holds, what: str, every: float = STEP_POLL_SECONDS) -> None:
+            kill(wait_until(lambda: watch.worker_pid(holds), what, log=log, every=every))
+
         land(home, first)
-        kill(wait_until(lambda: watch.worker_pid(registered_a_version), "a training's new version", log=log))
-        publishing = between("predictions", "serving_snapshot")
-        kill(
-            wait_until(
-                lambda: watch.worker_pid(publishing), "the first publish", log=log, every=STEP_POLL_SECONDS
-            )
-        )
-        wait_until(lambda: served(home) == reference[0]["served"] and idle(home), "the first week", log=log)
+        kill_the_run(registered_a_version, "a training's new version", every=0.2)  # it reads the whole log
+        kill_the_run(between("predictions", "serving_snapshot"), "the first publish")
+        wait_until(lambda: served(home) == reference[0]["served"] and watch.idle(), "the first week", log=log)
         assert surface(home) == reference[0]
 
         land(home, last)
-        ingesting = between("raw_tables", "pair_features")
-        kill(
-            wait_until(
-                lambda: watch.worker_pid(ingesting), "the new days' ingest", log=log, every=STEP_POLL_SECONDS
-            )
-        )
-        wait_until(lambda: served(home) == reference[1]["served"] and idle(home), "the new days", log=log)
+        kill_the_run(between("raw_tables", "pair_features"), "the new days' ingest")
+        wait_until(lambda: served(home) == reference[1]["served"] and watch.idle(), "the new days", log=log)
         wait_until(lambda: not leftovers(home), "no liveness lock left", seconds=60)
         assert surface(home) == reference[1]
-        with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-            runs = instance.get_runs()
-            assert {run.tags.get("ovni/trigger") for run in runs} == {"sensor"}  # nobody typed ovni run
-            failed = [run.tags["ovni/step"] for run in runs if run.status == dg.DagsterRunStatus.FAILURE]
-            ingest = "ingest_and_predict" if "ingest_and_predict" in failed else "ingest"
-            assert sorted(failed) == sorted([ingest, "predict", "train"])
+        runs = watch.instance.get_runs()
+        assert {run.tags.get("ovni/trigger") for run in runs} == {"sensor"}  # nobody typed ovni run
+        failed = [run.tags["ovni/step"] for run in runs if run.status == dg.DagsterRunStatus.FAILURE]
+        ingest = "ingest_and_predict" if "ingest_and_predict" in failed else "ingest"
+        assert sorted(failed) == sorted([ingest, "predict", "train"])
         tracking = mlflow.MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
         [experiment] = [e for e in tracking.search_experiments() if e.name == "ovni-purchase"]
         statuses = sorted(run.info.status for run in tracking.search_runs([experiment.experiment_id]))

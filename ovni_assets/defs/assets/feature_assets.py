@@ -7,8 +7,8 @@ from pydantic import Field
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.features import pair_features as features
-from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.incremental import BuildStats
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
 from ovni_assets.keys import DATA_THROUGH, NEWEST_FEATURE_WEEK, TARGET_WEEK
 

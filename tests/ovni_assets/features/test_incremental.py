@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
 from ovni_assets.features.incremental import STATE_TABLE, STATE_WEEKS_TABLE
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.pair_features import (
     ROWS_TABLE,
     WEEKLY_PURCHASES_SELECT,

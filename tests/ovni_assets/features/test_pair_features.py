@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.pair_features import (
     build_pair_features,
     build_weekly_purchases,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.model import estimator, metrics, rows, training
 
 FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing

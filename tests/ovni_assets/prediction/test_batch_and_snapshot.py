@@ -7,7 +7,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.model import estimator, lineage, registry, training
 from ovni_assets.model.registry import Champion

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from ovni_assets.features.columns import FEATURE_COLUMNS
+from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.features.target_week import read_target_week
 from ovni_assets.model import estimator, lineage, registry, rows, training
 from ovni_assets.model.registry import Champion
