@@ -48,6 +48,12 @@ class OvniSettings(BaseSettings):
         description="Cap on the search's trials on top of the time budget; 1 trains the default parameters "
         "only, so the same data give the same model on any machine.",
     )
+    search_first_model: bool = Field(
+        default=False,
+        description="Search the hyperparameters for the first model too. Off: a home without a champion "
+        "trains the default parameters at once, so a new home serves predictions within a minute; the "
+        "next retraining (weekly at the latest) searches.",
+    )
     cycle_interval_seconds: int = Field(
         default=30, description="How often the daemon's cycle_sensor asks for the next step of the cycle."
     )

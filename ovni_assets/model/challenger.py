@@ -48,19 +48,24 @@ def version_tags(result: training.TrainingResult, dagster_run_id: str) -> dict[s
     }
 
 
+def skips_search(settings: OvniSettings, champion: registry.Champion | None) -> bool:
+    """The first model trains the default parameters (one trial) unless `search_first_model`: a new home
+    is served at once, and the next retraining searches."""
+    return champion is None and not settings.search_first_model
+
+
 def train_challenger(
     con: duckdb.DuckDBPyConnection, settings: OvniSettings, dagster_run_id: str, **knobs: int
 ) -> ChallengerOutcome:
     """Train a challenger on the warehouse, register it, and make it champion only if it wins the gate.
     `knobs` go to `train_purchase_model` (validation_weeks, max_train_weeks, max_train_rows)."""
-    result = training.train_purchase_model(
-        con, settings.hpo_seconds, max_trials=settings.hpo_max_trials, **knobs
-    )
+    champion = registry.load_champion(settings)
+    trials = 1 if skips_search(settings, champion) else settings.hpo_max_trials
+    result = training.train_purchase_model(con, settings.hpo_seconds, max_trials=trials, **knobs)
     logged = log_training_run(result, [f["file_hash"] for f in lineage.landed_files(con)], settings)
     client = registry.client_for(settings)
     for key, value in version_tags(result, dagster_run_id).items():
         client.set_model_version_tag(MODEL_NAME, logged.version, key, value)
-    champion = registry.load_champion(settings)
     decision = promotion.decide_promotion(con, champion, result.weekly_f1())
     client.set_model_version_tag(MODEL_NAME, logged.version, PROMOTION_REASON_TAG, decision.reason)
     previous = champion.version if champion else None
@@ -80,5 +85,13 @@ def train_challenger(
         if decision.promote and previous is not None:
             client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, previous)
         raise
-    mlflow.set_tags({"promoted": str(decision.promote).lower(), "registered_version": logged.version})
+    mlflow.set_tags(
+        {
+            "promoted": str(decision.promote).lower(),
+            "registered_version": logged.version,
+            "search": "skipped: first model, default parameters"
+            if skips_search(settings, champion)
+            else "optuna",
+        }
+    )
     return ChallengerOutcome(result, logged, decision, previous)

@@ -58,6 +58,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
 
     monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 1000)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "0.5")
+    monkeypatch.delenv("OVNI_HPO_MAX_TRIALS")  # the first model skips the search by itself
     monkeypatch.setenv("OVNI_MLFLOW_UI_URL", "http://mlflow.example:5999")
     monkeypatch.setenv("OVNI_DAGSTER_UI_URL", "http://dagster.example:3999")
     for path in small_landing.iterdir():
@@ -77,6 +78,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     assert len(model["val_weeks"].value.split(",")) == 3  # the asset's config, not the default 4
     assert model["model_version"].value == "1" and model["champion_version"].value == "1"
     assert model["promoted"].value is True and "first model" in model["promotion_reason"].value
+    assert model["hpo_trials"].value == 1
     experiment_id = registry.ensure_experiment(ovni_home)
     assert model["mlflow_run"].value.startswith(f"http://mlflow.example:5999/#/experiments/{experiment_id}/")
     assert model["mlflow_run"].value.endswith(f"/runs/{model['mlflow_run_id'].value}")
@@ -101,6 +103,7 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     run = client.get_run(version.run_id)
     assert run.info.status == "FINISHED"  # the resource ends the run it started
     assert run.data.tags["dagster_run_id"] == result.run_id
+    assert run.data.tags["search"] == "skipped: first model, default parameters"
     assert run.data.tags["dagster_run"] == f"http://dagster.example:3999/runs/{result.run_id}"
     assert run.info.run_name.startswith("purchase-model ") and run.info.run_name != "__ephemeral_asset_job__"
     assert f"({run.data.tags['dagster_run']})" in run.data.tags["mlflow.note.content"]

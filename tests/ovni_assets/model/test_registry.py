@@ -14,7 +14,7 @@ import pytest
 
 from ovni_assets.cli.promote import promote_cli
 from ovni_assets.features.target_week import ONE_WEEK
-from ovni_assets.model import estimator, promotion, registry, tracking, training
+from ovni_assets.model import challenger, estimator, promotion, registry, tracking, training
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME
 
 FAST = {**estimator.DEFAULT_PARAMS, "max_iter": 30}  # a quick model: these tests check plumbing
@@ -72,6 +72,14 @@ def test_experiment_is_a_described_classic_ml_experiment_even_when_it_existed_be
     tags = client.get_experiment(existing).tags
     assert tags["mlflow.experimentKind"] == "custom_model_development"
     assert tags["mlflow.note.content"] == registry.EXPERIMENT_DESCRIPTION
+
+
+def test_only_the_first_model_skips_the_search(ovni_home, trained):
+    _, result = trained
+    champion = registry.Champion(result.pipeline, "1", "run", result.validation.threshold, {})
+    assert challenger.skips_search(ovni_home, None)
+    assert not challenger.skips_search(ovni_home, champion)
+    assert not challenger.skips_search(ovni_home.model_copy(update={"search_first_model": True}), None)
 
 
 def test_training_run_is_named_described_and_linked_to_its_dagster_run(
