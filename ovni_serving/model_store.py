@@ -178,6 +178,10 @@ class ModelStore:
     def status(self) -> Mapping[str, str]:
         return dict(self.errors)
 
+    def awaiting_first_snapshot(self) -> bool:
+        """Nothing published yet: no snapshot file, none loaded before (a new home's first run goes on)."""
+        return self._snapshot is None and FileIdentity.of(self.settings.serving_path) is None
+
     def refresh(self, force: bool = False) -> bool:
         """One check of the snapshot file and the champion alias; True when a new bundle was swapped in.
 

@@ -86,7 +86,10 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    status: Literal["ready", "loading"]
+    status: Literal["ready", "loading", "preparing"] = Field(
+        description="`preparing` until the pipeline has published a first snapshot (a new home), `loading` "
+        "while a published model or snapshot is being loaded."
+    )
     model_version: str | None = Field(description="Champion version being served.")
     week_start: date | None = Field(description="Target week of the served snapshot (Monday).")
     data_through: date | None = Field(

@@ -33,7 +33,7 @@ async def health() -> HealthOut:
 async def ready(store: StoreDep):
     bundle = store.bundle
     body = ReadyOut(
-        status="ready" if bundle else "loading",
+        status="ready" if bundle else "preparing" if store.awaiting_first_snapshot() else "loading",
         model_version=bundle.version if bundle else None,
         week_start=bundle.snapshot.target_week if bundle else None,
         data_through=bundle.snapshot.data_through if bundle else None,

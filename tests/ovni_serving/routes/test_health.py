@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import FEATURES, TARGET_WEEK
+from builders import FEATURES, TARGET_WEEK, make_world, publish_snapshot, train_pipeline
 from fastapi.testclient import TestClient
 
 from ovni_serving.app import create_app
@@ -21,7 +21,7 @@ def test_ready_is_503_with_reasons_until_a_model_and_snapshot_exist(new_home):
         response = client.get("/ready")
         assert response.status_code == 503
         body = response.json()
-        assert body["status"] == "loading" and body["model_version"] is None
+        assert body["status"] == "preparing" and body["model_version"] is None  # nothing published yet
         assert "no serving snapshot" in body["errors"]["snapshot"]
         assert "ovni-purchase@champion" in body["errors"]["registry"]
         for path in (
@@ -40,6 +40,17 @@ def test_ready_is_503_with_reasons_until_a_model_and_snapshot_exist(new_home):
         assert (
             client.post("/predict", json={"pairs": [{"customer_id": 1, "product_id": 2}]}).status_code == 503
         )
+
+
+def test_ready_is_loading_not_preparing_once_a_snapshot_is_published(new_home):
+    settings = new_home()
+    world = make_world(seed=0)
+    publish_snapshot(settings, world, train_pipeline(world, seed=0), "1")  # no champion alias yet
+    app = create_app(settings, poll=False)
+    app.state.store.refresh()
+    with TestClient(app) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503 and response.json()["status"] == "loading"
 
 
 def test_ready_names_the_served_version_and_week(client, served):
