@@ -225,7 +225,8 @@ class FirstStartStep:
 
 
 def first_start_steps(settings: OvniSettings) -> list[FirstStartStep]:
-    """What has to happen before the services are worth opening: demo data, then one pipeline run."""
+    """What a new home needs before it serves predictions: demo data (before the services), then one
+    pipeline run (beside them, `FirstRun`)."""
     steps: list[FirstStartStep] = []
     if not landing_paths(settings.landing_dir) and not settings.warehouse_path.exists():
         generate = ["generate", "--out", str(settings.landing_dir), "--weeks", str(settings.demo_weeks)]
@@ -308,18 +309,14 @@ def stop(
     return pending
 
 
-def run_first_start(settings: OvniSettings, console: Console) -> None:
-    """Generate demo data and run the pipeline when OVNI_HOME is new, with a progress display.
-
-    A failed generation stops `ovni up`; a failed pipeline run does not (its run and reason are in the
-    Dagster UI, which is then the place to look), it is reported and the services start anyway.
-    """
-    steps = first_start_steps(settings)
+def generate_demo_data(settings: OvniSettings, console: Console) -> None:
+    """Generate demo data when the home has none (a failure stops `ovni up`), with a progress display."""
+    steps = [step for step in first_start_steps(settings) if step.must_succeed]
     if not steps:
         return
     env = child_environment(settings)
     log_path = settings.home / "logs" / "first-start.log"
-    console.print(f"[bold]First start in {settings.home}[/]: preparing demo predictions (log: {log_path})")
+    console.print(f"[bold]First start in {settings.home}[/]: preparing demo data (log: {log_path})")
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
@@ -330,29 +327,91 @@ def run_first_start(settings: OvniSettings, console: Console) -> None:
                 returncode = process.wait()
             except BaseException:
                 with _signals_ignored():
-                    # SIGINT, like Ctrl-C on a foreground `ovni run`: Dagster marks the run as canceled.
-                    stop([process], first_signal=signal.SIGINT)
+                    stop([process])
                 raise
-            if returncode != 0 and step.must_succeed:
-                raise StackError(f"{step.description} failed (exit code {returncode}):\n{tail(log_path)}")
             if returncode != 0:
-                console.print(
-                    f"[yellow]{step.description} failed (exit code {returncode}); starting the services "
-                    f"anyway, the Dagster UI shows the run.[/] Last lines of {log_path}:\n{tail(log_path)}",
-                    highlight=False,
-                )
+                raise StackError(f"{step.description} failed (exit code {returncode}):\n{tail(log_path)}")
             progress.update(task, completed=1)
+
+
+def create_stores(settings: OvniSettings) -> None:
+    """Create the Dagster instance and the MLflow store here, before the first run and the services start
+    together: processes creating a SQLite store at once race on its schema."""
+    import logging
+
+    from ovni_assets.cycle.in_process import open_stores
+
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # its table creation notes
+    with open_stores(settings):
+        pass
+
+
+class FirstRun:
+    """The first pipeline run of a home, beside the starting services: the page and the API say
+    "preparing" until it publishes. A failed run is reported and the services stay up (the Dagster UI
+    shows the run)."""
+
+    def __init__(self, settings: OvniSettings, step: FirstStartStep):
+        self.step = step
+        self.log_path = settings.home / "logs" / "first-start.log"
+        env = child_environment(settings)
+        # The services start on the same cores: scikit-learn's OpenMP threads wait passively, not spinning.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.process = spawn(step.argv, env, self.log_path, settings.home)
+        self.started = time.monotonic()
+        self.reported = False
+
+    @classmethod
+    def start_if_needed(cls, settings: OvniSettings) -> FirstRun | None:
+        steps = [step for step in first_start_steps(settings) if not step.must_succeed]
+        if not steps:
+            return None
+        create_stores(settings)
+        return cls(settings, steps[0])
+
+    def announce(self, console: Console) -> None:
+        console.print(
+            f"[bold]Preparing the first predictions[/] ({self.step.description}); the page and the API "
+            f"say so until they are published. Log: {self.log_path}",
+            highlight=False,
+        )
+
+    def report_if_finished(self, console: Console) -> bool:
+        """Print the run's outcome once it has ended; True once reported."""
+        if self.reported or self.process.poll() is None:
+            return self.reported
+        self.reported = True
+        seconds = time.monotonic() - self.started
+        if self.process.returncode == 0:
+            console.print(f"[green]✓[/] First predictions published ({seconds:.0f} s after the start).")
+        else:
+            console.print(
+                f"[yellow]{self.step.description} failed (exit code {self.process.returncode}); the "
+                f"services stay up, the Dagster UI shows the run.[/] Last lines of {self.log_path}:\n"
+                f"{tail(self.log_path)}",
+                highlight=False,
+            )
+        return True
+
+    def stop(self) -> None:
+        """SIGINT, like Ctrl-C on a foreground `ovni run`: Dagster marks the run as canceled."""
+        if self.process.poll() is None:
+            stop([self.process], first_signal=signal.SIGINT)
 
 
 class RunningStack:
     """The started services; `wait()` blocks until one of them exits."""
 
-    def __init__(self, settings: OvniSettings, children: list[Child]):
+    def __init__(self, settings: OvniSettings, children: list[Child], first_run: FirstRun | None = None):
         self.settings = settings
         self.children = children
+        self.first_run = first_run
 
-    def wait(self) -> Child:
+    def wait(self, console: Console) -> Child:
+        """Block until a service exits; the first run's outcome is printed when it ends."""
         while True:
+            if self.first_run is not None:
+                self.first_run.report_if_finished(console)
             for child in self.children:
                 if child.process.poll() is not None:
                     return child
@@ -408,19 +467,24 @@ def _wait_until_ready(children: list[Child], console: Console) -> None:
 
 @contextlib.contextmanager
 def running_stack(settings: OvniSettings, console: Console) -> Iterator[RunningStack]:
-    """Start every service, wait until each answers, and stop them all when the block ends (however)."""
+    """Start a new home's first pipeline run and every service, wait until each service answers, and stop
+    them all when the block ends (however)."""
     (settings.dagster_home / "workspace.yaml").write_text(WORKSPACE_YAML)
     env = child_environment(settings)
     logs = settings.home / "logs"
     children: list[Child] = []
+    first_run: FirstRun | None = None
     try:
+        first_run = FirstRun.start_if_needed(settings)
         for service in services(settings):
             log_path = logs / f"{service.name}.log"
             children.append(Child(service, spawn(service.argv, env, log_path, settings.home), log_path))
         _wait_until_ready(children, console)
-        yield RunningStack(settings, children)
+        yield RunningStack(settings, children, first_run)
     finally:
         with _signals_ignored(), console.status("Stopping services…"):
+            if first_run is not None:
+                first_run.stop()
             killed = stop([child.process for child in children])
         for child in children:
             if child.process in killed:

@@ -1,4 +1,5 @@
-"""`ovni up`: first-start data and pipeline if needed, then every service until Ctrl-C or SIGTERM."""
+"""`ovni up`: first-start data if needed, then every service (beside a new home's first pipeline run)
+until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Iterator
 from rich.console import Console
 
 from ovni_assets.home import prepare_home
+from ovni_assets.model.registry import EXPERIMENT_NAME, training_runs_url
 from ovni_assets.settings import get_settings
-from ovni_assets.stack import StackError, StopRequested, check_ports, run_first_start, running_stack, tail
+from ovni_assets.stack import StackError, StopRequested, check_ports, generate_demo_data, running_stack, tail
 
 
 @contextlib.contextmanager
@@ -32,12 +34,18 @@ def up() -> int:
     try:
         with sigterm_stops():
             check_ports(settings)
-            run_first_start(settings, console)
+            generate_demo_data(settings, console)
             check_ports(settings)
             with running_stack(settings, console) as stack:
                 console.print(stack.url_table())
+                console.print(
+                    f"MLflow training runs (experiment {EXPERIMENT_NAME}): {training_runs_url(settings)}",
+                    soft_wrap=True,
+                )
+                if stack.first_run is not None and not stack.first_run.report_if_finished(console):
+                    stack.first_run.announce(console)
                 console.print("Press Ctrl-C to stop every service.")
-                ended = stack.wait()
+                ended = stack.wait(console)
                 raise StackError(
                     f"{ended.service.title} stopped unexpectedly (exit code {ended.process.returncode}). "
                     f"Last lines of {ended.log_path}:\n{tail(ended.log_path)}"
