@@ -36,10 +36,13 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 ]
-# MLflow's experiment tags: the UI opens a classic-ML experiment on its runs (not the GenAI overview) and
-# shows the note as the experiment's description.
+# MLflow's experiment tags: the experiment's kind (classic ML, not GenAI) and the note the UI shows as its
+# description.
 EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND = "mlflow.experimentKind", "custom_model_development"
 NOTE_TAG = "mlflow.note.content"
+# The MLflow 3 UI picks its GenAI or its model-training view from the address's `workflowType` (else the
+# browser's last choice, GenAI at first), not from the experiment's kind: OVNI's links ask for training.
+TRAINING_VIEW_QUERY = "workflowType=machine_learning"
 EXPERIMENT_DESCRIPTION = (
     "Weekly training runs of the OVNI purchase model: P(customer buys product next week) for every "
     "candidate (customer, product) pair of SodAI Drinks. Each run is one Dagster `purchase_model` "
@@ -91,6 +94,20 @@ def ensure_experiment(settings: OvniSettings) -> str:
         if experiment.tags.get(key) != value:
             client.set_experiment_tag(experiment.experiment_id, key, value)
     return experiment.experiment_id
+
+
+def mlflow_experiment_url(settings: OvniSettings, experiment_id: str) -> str:
+    """The experiment's runs in the MLflow UI's model-training view, under `OVNI_MLFLOW_UI_URL`."""
+    return f"{settings.mlflow_ui_url}/#/experiments/{experiment_id}/runs?{TRAINING_VIEW_QUERY}"
+
+
+def training_runs_url(settings: OvniSettings) -> str:
+    """Where people open OVNI's training runs: the experiment (created if need be) in the model-training
+    view; the UI's model-training home when the store does not answer."""
+    try:
+        return mlflow_experiment_url(settings, ensure_experiment(settings))
+    except MlflowException:
+        return f"{settings.mlflow_ui_url}/#/?{TRAINING_VIEW_QUERY}"
 
 
 def end_interrupted_runs(settings: OvniSettings, dagster_run_id: str | None = None) -> list[str]:

@@ -33,7 +33,13 @@ from ovni_assets.features.target_week import ONE_WEEK
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
 from ovni_assets.model.estimator import model_input
 from ovni_assets.model.metrics import Validation
-from ovni_assets.model.registry import NOTE_TAG, SKOPS_TRUSTED_TYPES, client_for, describe_version
+from ovni_assets.model.registry import (
+    NOTE_TAG,
+    SKOPS_TRUSTED_TYPES,
+    TRAINING_VIEW_QUERY,
+    client_for,
+    describe_version,
+)
 from ovni_assets.model.training import TrainingResult
 from ovni_assets.settings import MODEL_NAME, OvniSettings
 
@@ -48,8 +54,8 @@ class LoggedModel:
 
 
 def mlflow_run_url(settings: OvniSettings, experiment_id: str, run_id: str) -> str:
-    """The run's page in the MLflow UI at the configured `OVNI_MLFLOW_UI_URL`."""
-    return f"{settings.mlflow_ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+    """The run's page in the MLflow UI's model-training view at the configured `OVNI_MLFLOW_UI_URL`."""
+    return f"{settings.mlflow_ui_url}/#/experiments/{experiment_id}/runs/{run_id}?{TRAINING_VIEW_QUERY}"
 
 
 def dagster_run_url(settings: OvniSettings, dagster_run_id: str) -> str:

@@ -81,7 +81,10 @@ def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, mon
     assert model["hpo_trials"].value == 1
     experiment_id = registry.ensure_experiment(ovni_home)
     assert model["mlflow_run"].value.startswith(f"http://mlflow.example:5999/#/experiments/{experiment_id}/")
-    assert model["mlflow_run"].value.endswith(f"/runs/{model['mlflow_run_id'].value}")
+    # The run opens in MLflow's model-training view (its GenAI view is the UI's default).
+    assert model["mlflow_run"].value.endswith(
+        f"/runs/{model['mlflow_run_id'].value}?workflowType=machine_learning"
+    )
 
     schema = result.asset_materializations_for_node("pair_features")[0].metadata["dagster/column_schema"]
     undescribed = [c.name for c in schema.value.columns if not c.description]
