@@ -1,18 +1,12 @@
 """Feature drift: the newest feature week against the champion's training reference.
 
-Per feature: PSI (population stability index; bin counts in DuckDB SQL over bounded samples) plus a
-test — two-sample Kolmogorov–Smirnov for numeric features, chi-square on the category counts for categorical
-ones (scipy, on samples of at most `TEST_SAMPLE_ROWS` rows a side). p-values are corrected for the number of
-features (Benjamini–Hochberg). A feature is *drifted* only when all hold:
-
-- adjusted p < `ALPHA` (not noise of a small sample);
-- PSI ≥ `PSI_THRESHOLD` (an effect worth acting on: with a million rows any shift is "significant");
-- PSI ≥ `BASELINE_FACTOR` × its *baseline PSI*, when there is one: the largest PSI the same comparison gave
-  when replayed on up to `BASELINE_REPLAYS` earlier weeks the champion was trained on (same gap between the
-  reference weeks and the compared week, everything shifted back in time). Weekly features are not i.i.d.
-  rows: product-level aggregates take one value per product and week, tenure grows every week, so such
-  features move from week to week by nature. The baseline measures that ordinary movement; only a larger
-  one counts.
+The per-feature statistics (PSI, KS / chi-square test, Benjamini–Hochberg) and the rules that call a feature
+drifted are in `drift_statistics`; this module chooses what is compared and assembles the report. The
+*baseline PSI* of a feature is the largest PSI the same comparison gave when replayed on up to
+`BASELINE_REPLAYS` earlier weeks the champion was trained on (same gap between the reference weeks and the
+compared week, everything shifted back in time). Weekly features are not i.i.d. rows: product-level
+aggregates take one value per product and week, tenure grows every week, so such features move from week to
+week by nature. The baseline measures that ordinary movement; only a larger one counts.
 
 Reference = the `pair_features` rows of the last `REFERENCE_WEEKS` weeks the champion was trained on (up to
 its `train_last_week`), current = the rows of the newest feature week. Each side is a uniform random sample
@@ -23,7 +17,6 @@ every time; so the statistics' cost is bounded whatever the data size.
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
@@ -31,35 +24,20 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ovni_assets.monitoring.drift_statistics import (
+    DEFAULT_DRIFT_RULES,
+    DRIFT_COLUMNS,
+    DriftRules,
+    feature_drift,
+    population_stability,
+    quoted_identifier,
+)
 from ovni_assets.warehouse import column_schema, table_exists
 
-PSI_THRESHOLD = 0.2
-ALPHA = 0.01
-PSI_BINS = 10
-BASELINE_FACTOR = 2.0
 SAMPLE_ROWS = 100_000
-TEST_SAMPLE_ROWS = 20_000
 REFERENCE_WEEKS = 4
 BASELINE_REPLAYS = 8
-MISSING = "∅ missing"
-
-
-@dataclass(frozen=True)
-class DriftRules:
-    """When a feature counts as drifted (module docstring); the `drift_report` asset's config."""
-
-    psi_threshold: float = PSI_THRESHOLD
-    alpha: float = ALPHA
-    baseline_factor: float = BASELINE_FACTOR
-
-    def describe(self) -> str:
-        return (
-            f"BH-adjusted p < {self.alpha}, PSI ≥ {self.psi_threshold} and ≥ {self.baseline_factor}× the "
-            "baseline PSI"
-        )
-
 
 DRIFT_REPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS drift_reports (
@@ -68,174 +46,8 @@ CREATE TABLE IF NOT EXISTS drift_reports (
     created_at TIMESTAMP
 )
 """
-DRIFT_COLUMNS = ["feature", "kind", "psi", "baseline_psi", "statistic", "p_value", "p_adjusted", "drifted"]
 NOT_FEATURES = {"customer_id", "product_id", "week_start", "target_week_start", "label"}
 CATEGORICAL_TYPES = ("VARCHAR", "BOOLEAN", "ENUM")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _reference_edges(
-    con: duckdb.DuckDBPyConnection, reference: str, numeric: list[str], bins: int
-) -> dict[str, list[float]]:
-    """Per numeric feature, the distinct reference quantiles cutting it into `bins` bins (NULLs ignored)."""
-    cut_points = [i / bins for i in range(1, bins)]
-    select = ", ".join(
-        f"list_sort(list_distinct(quantile_disc(CAST({_quoted(c)} AS DOUBLE), {cut_points})))"
-        for c in numeric
-    )
-    row = con.execute(f"SELECT {select} FROM {reference}").fetchone()
-    return {feature: list(edges or []) for feature, edges in zip(numeric, row, strict=True)}
-
-
-def _numeric_bin_counts(
-    con: duckdb.DuckDBPyConnection, table: str, edges: dict[str, list[float]]
-) -> dict[str, dict[str, int]]:
-    """{feature: {bin: rows}} in one scan: bin k holds the values above exactly k edges, NULLs `MISSING`.
-
-    Counts "above edge e" per edge (plain filtered counts, no per-row lists) and takes differences."""
-    aggregates, params = ["count(*)"], []
-    for feature, feature_edges in edges.items():
-        value = f"CAST({_quoted(feature)} AS DOUBLE)"
-        aggregates.append(f"count({value})")
-        aggregates.extend(f"count_if({value} > ?)" for _ in feature_edges)
-        params.extend(feature_edges)
-    row = iter(con.execute(f"SELECT {', '.join(aggregates)} FROM {table}", params).fetchone())
-    total = next(row)
-    counts = {}
-    for feature, feature_edges in edges.items():
-        present = next(row)
-        above = [present, *(next(row) for _ in feature_edges), 0]
-        counts[feature] = {str(k): above[k] - above[k + 1] for k in range(len(feature_edges) + 1)}
-        counts[feature][MISSING] = total - present
-    return counts
-
-
-def _categorical_counts(
-    con: duckdb.DuckDBPyConnection, table: str, categorical: list[str]
-) -> dict[str, dict[str, int]]:
-    """{feature: {category: rows}}, NULLs `MISSING`."""
-    counts: dict[str, dict[str, int]] = {feature: {} for feature in categorical}
-    if not categorical:
-        return counts
-    select = ", ".join(
-        f"coalesce(CAST({_quoted(c)} AS VARCHAR), '{MISSING}') AS {_quoted(c)}" for c in categorical
-    )
-    rows = con.execute(
-        f"SELECT feature, value, count(*) FROM (SELECT {select} FROM {table}) "
-        f"UNPIVOT (value FOR feature IN ({', '.join(_quoted(c) for c in categorical)})) GROUP BY ALL"
-    ).fetchall()
-    for feature, value, count in rows:
-        counts[feature][value] = count
-    return counts
-
-
-def _psi(reference: dict[str, int], current: dict[str, int]) -> float:
-    """PSI of two bin-count histograms; bins empty on both sides dropped, shares smoothed by half a row."""
-    bins = [b for b in reference.keys() | current.keys() if reference.get(b, 0) + current.get(b, 0) > 0]
-    reference_total = sum(reference.get(b, 0) for b in bins) + 0.5 * len(bins)
-    current_total = sum(current.get(b, 0) for b in bins) + 0.5 * len(bins)
-    psi = 0.0
-    for b in bins:
-        p_reference = (reference.get(b, 0) + 0.5) / reference_total
-        p_current = (current.get(b, 0) + 0.5) / current_total
-        psi += (p_current - p_reference) * math.log(p_current / p_reference)
-    return psi
-
-
-def population_stability(
-    con: duckdb.DuckDBPyConnection,
-    reference: str,
-    current: str,
-    numeric: list[str],
-    categorical: list[str],
-    bins: int = PSI_BINS,
-) -> dict[str, float]:
-    """PSI per feature: numeric features in reference-quantile bins (ties merge bins), categorical features
-    by category; NULL is a bin of its own; shares smoothed by half a row per bin. The bin counts come from
-    DuckDB (one aggregate scan per table and kind); the PSI arithmetic runs on those few hundred counts."""
-    edges = _reference_edges(con, reference, numeric, bins) if numeric else {}
-    reference_counts = {
-        **_numeric_bin_counts(con, reference, edges),
-        **_categorical_counts(con, reference, categorical),
-    }
-    current_counts = {
-        **_numeric_bin_counts(con, current, edges),
-        **_categorical_counts(con, current, categorical),
-    }
-    return {f: _psi(reference_counts[f], current_counts[f]) for f in numeric + categorical}
-
-
-def _sample(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: int, seed: int
-) -> pd.DataFrame:
-    select = ", ".join(_quoted(c) for c in columns)
-    return con.execute(
-        f"SELECT {select} FROM {table} USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"
-    ).df()
-
-
-def _ks(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
-    reference, current = reference.dropna().astype(float), current.dropna().astype(float)
-    if reference.empty or current.empty:
-        return float("nan"), 1.0
-    result = stats.ks_2samp(reference.to_numpy(), current.to_numpy())
-    return float(result.statistic), float(result.pvalue)
-
-
-def _chi_square(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
-    counts = pd.concat(
-        [
-            reference.astype("string").fillna(MISSING).value_counts(),
-            current.astype("string").fillna(MISSING).value_counts(),
-        ],
-        axis=1,
-    ).fillna(0)
-    counts = counts[counts.sum(axis=1) > 0]
-    if len(counts) < 2 or (counts.sum(axis=0) == 0).any():
-        return 0.0, 1.0
-    result = stats.chi2_contingency(counts.to_numpy(dtype=float).T)
-    return float(result.statistic), float(result.pvalue)
-
-
-def feature_drift(
-    con: duckdb.DuckDBPyConnection,
-    reference: str,
-    current: str,
-    numeric: list[str],
-    categorical: list[str],
-    rules: DriftRules = DriftRules(),
-    baseline: dict[str, float] | None = None,
-    test_sample_rows: int = TEST_SAMPLE_ROWS,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """One row per feature (`DRIFT_COLUMNS`), largest PSI first. `reference` and `current` are tables or
-    views in `con` holding the feature columns; `baseline` is the ordinary PSI per feature (see the module
-    docstring), NaN when unknown."""
-    if not numeric and not categorical:
-        return pd.DataFrame(columns=DRIFT_COLUMNS)
-    psi = population_stability(con, reference, current, numeric, categorical)
-    columns = numeric + categorical
-    reference_sample = _sample(con, reference, columns, test_sample_rows, seed)
-    current_sample = _sample(con, current, columns, test_sample_rows, seed + 1)
-    rows = []
-    for feature in columns:
-        kind = "numeric" if feature in numeric else "categorical"
-        test = _ks if kind == "numeric" else _chi_square
-        statistic, p_value = test(reference_sample[feature], current_sample[feature])
-        ordinary = (baseline or {}).get(feature, float("nan"))
-        rows.append((feature, kind, psi.get(feature, 0.0), ordinary, statistic, p_value))
-    result = pd.DataFrame(rows, columns=["feature", "kind", "psi", "baseline_psi", "statistic", "p_value"])
-    result["p_adjusted"] = stats.false_discovery_control(result["p_value"].to_numpy(), method="bh")
-    beyond_ordinary = result["baseline_psi"].isna() | (
-        result["psi"] >= rules.baseline_factor * result["baseline_psi"]
-    )
-    result["drifted"] = (
-        (result["p_adjusted"] < rules.alpha) & (result["psi"] >= rules.psi_threshold) & beyond_ordinary
-    )
-    return result.sort_values("psi", ascending=False, ignore_index=True)[DRIFT_COLUMNS]
 
 
 @dataclass
@@ -319,7 +131,7 @@ def _sample_weeks(
     """Temp table `name`: a uniform sample of about `SAMPLE_ROWS` of the `pair_features` rows of weeks
     first..last (`week_rows` gives their row counts); its row count."""
     total = sum(count for week, count in week_rows.items() if first <= week <= last)
-    select = ", ".join(_quoted(c) for c in columns)
+    select = ", ".join(quoted_identifier(c) for c in columns)
     sampled = ""
     if total > SAMPLE_ROWS:
         sampled = f"AND hash(customer_id, product_id, week_start) < {SAMPLE_ROWS / total!r} * {2.0**64!r}"
@@ -378,7 +190,9 @@ def ordinary_psi(
 
 
 def build_drift_report(
-    con: duckdb.DuckDBPyConnection, rules: DriftRules = DriftRules(), created_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    rules: DriftRules = DEFAULT_DRIFT_RULES,
+    created_at: datetime | None = None,
 ) -> DriftReport:
     """Compare the newest week of `pair_features` with the champion's training reference and append the
     per-feature rows to `drift_reports` (created if missing, so the table always exists). Every column of

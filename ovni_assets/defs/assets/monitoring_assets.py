@@ -7,7 +7,8 @@ from pydantic import Field
 
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
-from ovni_assets.monitoring.drift import DriftRules, build_drift_report
+from ovni_assets.monitoring.drift import build_drift_report
+from ovni_assets.monitoring.drift_statistics import DriftRules
 from ovni_assets.monitoring.quality import recent_quality, score_prediction_batches
 
 
