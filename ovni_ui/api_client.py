@@ -21,9 +21,10 @@ class ApiError(Exception):
 class ApiUnavailable(ApiError):
     """The API did not answer, answered too late, or failed on its side (5xx; 503 while it loads)."""
 
-    def __init__(self, message: str, status_code: int | None = None):
+    def __init__(self, message: str, status_code: int | None = None, preparing: bool = False):
         super().__init__(message)
         self.status_code = status_code
+        self.preparing = preparing  # nothing published yet: a new home's first pipeline run goes on
 
 
 class ApiRequestError(ApiError):
@@ -47,6 +48,15 @@ def _detail_of(response: httpx.Response) -> str:
     return str(detail)
 
 
+def _status_of(response: httpx.Response) -> str | None:
+    """The `status` field of a JSON body (`/ready`'s), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("status") if isinstance(body, dict) else None
+
+
 class OvniApiClient:
     """A small synchronous client over httpx with timeouts; one instance per app, shared by handlers."""
 
@@ -68,6 +78,7 @@ class OvniApiClient:
             raise ApiUnavailable(
                 f"{method} {path} answered {response.status_code}: {_detail_of(response)}",
                 response.status_code,
+                preparing=_status_of(response) == "preparing",
             )
         if response.status_code >= 400:
             raise ApiRequestError(response.status_code, _detail_of(response))

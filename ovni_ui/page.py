@@ -45,6 +45,8 @@ class OvniPage:
         English words, which are for developers)."""
         tr = self.tr
         if isinstance(error, ApiUnavailable):
+            if error.preparing:
+                return tr("api_preparing")
             return tr("api_loading") if error.status_code == 503 else tr("api_down")
         asked: Mapping[str, Any] = getattr(error, "asked", {})
         status = getattr(error, "status_code", None)

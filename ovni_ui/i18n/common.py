@@ -19,6 +19,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "El servicio de predicciones está cargando el modelo o los datos. "
             "Intente de nuevo en unos segundos."
         ),
+        "api_preparing": (
+            "Preparando las primeras predicciones: aparecen aquí cuando se publican (uno o dos minutos en "
+            "una instalación nueva). Actualice la página en un momento."
+        ),
         "error_unknown_customer": "El cliente {customer_id} no está en las predicciones publicadas.",
         "error_unknown_product": "El producto {product_id} no está en las predicciones publicadas.",
         "error_unknown_week": "No hay predicciones guardadas para la semana «{week}».",
@@ -52,6 +56,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "persists, tell the data team."
         ),
         "api_loading": "The prediction service is loading the model or the data. Try again in a few seconds.",
+        "api_preparing": (
+            "Preparing the first predictions: they appear here once published (a minute or two on a new "
+            "installation). Refresh the page in a moment."
+        ),
         "error_unknown_customer": "Customer {customer_id} is not in the published predictions.",
         "error_unknown_product": "Product {product_id} is not in the published predictions.",
         "error_unknown_week": "There are no stored predictions for the week “{week}”.",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +38,30 @@ def test_nobody_listening_is_unavailable():
     client = OvniApiClient(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ApiUnavailable):
         client.ready()
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_an_api_with_nothing_published_yet_reads_as_preparing(lang: str, tmp_path: Path):
+    class Preparing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"status": "preparing", "errors": {"snapshot": "no serving snapshot"}})
+            self.send_response(503)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Preparing) as api:
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        tr = Texts(lang)
+        page = OvniPage(OvniApiClient(f"http://127.0.0.1:{api.server_address[1]}"), tr, tmp_path)
+        with pytest.raises(ApiUnavailable) as raised:
+            page.api.ready()
+        assert raised.value.preparing and raised.value.status_code == 503
+        assert tr("api_preparing") in page.status() and "ovni-banner error" in page.status()
+        api.shutdown()
 
 
 def test_a_hung_api_times_out_as_unavailable(silent_server: str):
