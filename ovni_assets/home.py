@@ -30,6 +30,9 @@ run_retries:
   max_retries: 0
 telemetry:
   enabled: false
+# No "Join the Dagster community" sign-up dialog over the first page of the Dagster UI.
+nux:
+  enabled: false
 """
 
 

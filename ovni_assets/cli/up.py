@@ -38,6 +38,7 @@ def up() -> int:
             check_ports(settings)
             with running_stack(settings, console) as stack:
                 console.print(stack.url_table())
+                console.print(f"Dagster asset graph: {settings.dagster_ui_url}/asset-groups", soft_wrap=True)
                 console.print(
                     f"MLflow training runs (experiment {EXPERIMENT_NAME}): {training_runs_url(settings)}",
                     soft_wrap=True,
