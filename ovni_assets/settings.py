@@ -145,3 +145,15 @@ class OvniSettings(BaseSettings):
 def get_settings() -> OvniSettings:
     """Settings as the environment says now: for a process's entry point, which passes them down."""
     return OvniSettings()
+
+
+class _GivenSettings(OvniSettings):
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):
+        return (init_settings,)
+
+
+def settings_from(**values) -> OvniSettings:
+    """Settings of `values` and the defaults only, whatever the environment says: for a part that was
+    handed its settings as values (the MLflow resource, from its Dagster config)."""
+    return _GivenSettings(**values)

@@ -8,11 +8,11 @@ import dagster as dg
 import duckdb
 import mlflow
 from dagster_duckdb import DuckDBResource
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from ovni_assets.cycle import liveness
 from ovni_assets.keys import DAGSTER_RUN_ID_TAG
-from ovni_assets.settings import OvniSettings
+from ovni_assets.settings import OvniSettings, settings_from
 from ovni_assets.warehouse import open_duckdb, run_lock
 
 
@@ -71,12 +71,21 @@ def warehouse_resource(settings: OvniSettings) -> WarehouseResource:
 class MlflowTracking(dg.ConfigurableResource):
     """OVNI's MLflow tracking store and experiment; `training_run` is the MLflow run of one training.
 
-    The experiment is made sure of (artifacts under $OVNI_HOME/mlartifacts, else MLflow would use ./mlruns)
-    when a training starts, not when the resource is built, so only training runs touch MLflow.
+    Its config is the settings it needs (`mlflow_resource` fills it from `OvniSettings`); it reads no
+    environment, so it serves any home it is configured for. The experiment is made sure of (artifacts
+    under $OVNI_HOME/mlartifacts, else MLflow would use ./mlruns) when a training starts, not when the
+    resource is built, so only training runs touch MLflow.
     """
 
-    home: str
-    tracking_uri: str
+    home: str = Field(description="OVNI_HOME: the home's MLflow store and artifacts.")
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="OVNI_MLFLOW_TRACKING_URI: another MLflow store; none = the home's SQLite."
+    )
+
+    @property
+    def settings(self) -> OvniSettings:
+        """The settings of the home and store this resource is configured for (the rest at defaults)."""
+        return settings_from(home=Path(self.home), mlflow_tracking_uri=self.mlflow_tracking_uri)
 
     @contextlib.contextmanager
     def training_run(self, dagster_run_id: str) -> Iterator[mlflow.ActiveRun]:
@@ -84,7 +93,7 @@ class MlflowTracking(dg.ConfigurableResource):
         Runs left RUNNING by trainings whose process died are marked KILLED first."""
         from ovni_assets.model.registry import end_interrupted_runs, ensure_experiment
 
-        settings = OvniSettings(home=Path(self.home), mlflow_tracking_uri=self.tracking_uri)
+        settings = self.settings
         experiment_id = ensure_experiment(settings)
         end_interrupted_runs(settings)
         with mlflow.start_run(experiment_id=experiment_id, tags={DAGSTER_RUN_ID_TAG: dagster_run_id}) as run:
@@ -92,7 +101,7 @@ class MlflowTracking(dg.ConfigurableResource):
 
 
 def mlflow_resource(settings: OvniSettings) -> MlflowTracking:
-    return MlflowTracking(home=str(settings.home), tracking_uri=settings.tracking_uri)
+    return MlflowTracking(home=str(settings.home), mlflow_tracking_uri=settings.mlflow_tracking_uri)
 
 
 def resources_for(settings: OvniSettings) -> dict:
