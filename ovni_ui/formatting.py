@@ -23,5 +23,5 @@ def minutes(timestamp: Any) -> str:
 
 
 def whole_percent(score: float | None) -> int | None:
-    """A score in [0, 1] as a whole percent (None stays None), for charts that cannot write decimal commas."""
+    """A score in [0, 1] as a whole percent (None stays None), as the quality chart draws it."""
     return None if score is None else round(100 * score)

@@ -62,27 +62,10 @@ class ExploreTab(Tab):
         tab.select(self.explore, inputs, outputs, api_visibility="private")
         self.pickers = (week, *filters)
 
-    def _render_charts(self) -> tuple[gr.BarPlot, gr.BarPlot]:
-        """The histogram of probabilities and the products with the most expected buyers."""
-        tr = self.tr
-        histogram = gr.BarPlot(
-            x=tr("probability_bin"),
-            y=tr("pairs_count"),
-            title=tr("histogram_title"),
-            sort=None,
-            y_axis_format="d",  # whole counts, no thousands separator of another language
-            height=300,
-        )
-        expected = gr.BarPlot(
-            x=tr("col_product"),
-            y=tr("expected_buyers"),
-            title=tr("expected_buyers_title"),
-            sort="-y",
-            y_axis_format="d",
-            x_label_angle=-40,
-            y_lim=[0, None],
-            height=300,
-        )
+    def _render_charts(self) -> tuple[gr.Plot, gr.Plot]:
+        """The histogram of probabilities and the products with the most expected buyers (`charts`)."""
+        histogram = gr.Plot(show_label=False, elem_id="ovni-histogram-plot")
+        expected = gr.Plot(show_label=False, elem_id="ovni-expected-plot")
         return histogram, expected
 
     def picker_choices(self, catalogue: Catalogue) -> tuple:

@@ -8,7 +8,6 @@ import gradio as gr
 import pandas as pd
 
 from ovni_ui import charts, views
-from ovni_ui.drift import DRIFT_COLORS
 from ovni_ui.formatting import day, minutes
 from ovni_ui.page import Tab, handler
 
@@ -51,34 +50,13 @@ class ModelTab(Tab):
         refresh.click(self.monitoring, None, outputs, api_name="monitoring")
         tab.select(self.monitoring, None, outputs, api_visibility="private")
 
-    def _render_quality_plot(self) -> gr.LinePlot:
-        tr = self.tr
-        return gr.LinePlot(
-            x=tr("col_week"),
-            y=tr("f1_axis"),
-            color=tr("quality_series"),
-            title=tr("quality_title"),
-            height=300,
-            y_lim=[0, 100],
-            y_axis_format="d",
-            visible=False,
-            elem_id="ovni-quality-plot",
-        )
+    def _render_quality_plot(self) -> gr.Plot:
+        """Realized F1 per week (`charts.f1_per_week`: its title, axes and points come with it)."""
+        return gr.Plot(visible=False, show_label=False, elem_id="ovni-quality-plot")
 
-    def _render_drift_plot(self) -> gr.BarPlot:
-        tr = self.tr
-        return gr.BarPlot(
-            x=tr("feature"),
-            y=tr("psi"),
-            color=tr("drift_flag"),
-            color_map={tr(key): colour for key, colour in DRIFT_COLORS.items()},
-            visible=False,
-            elem_id="ovni-drift-plot",
-            title=tr("drift_title"),
-            sort="-y",
-            x_label_angle=-35,
-            height=340,
-        )
+    def _render_drift_plot(self) -> gr.Plot:
+        """PSI per feature (`charts.psi_per_feature`), coloured by drift state."""
+        return gr.Plot(visible=False, show_label=False, elem_id="ovni-drift-plot")
 
     @handler("", None, "", gr.update(visible=False), "", gr.update(visible=False))
     def monitoring(self) -> tuple:

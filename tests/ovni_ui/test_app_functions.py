@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -187,8 +188,12 @@ def test_explore_summarises_the_batch_and_the_csv_has_every_row(client: Client, 
     total = api.get("/predictions", params={"week_start": week, "limit": 1}).json()["total"]
     assert "ovni-banner error" not in message
     assert f">{Texts('es').number(total, 0)}<" in summary
-    assert sum(count for _bin, count in histogram["data"]) == total
-    assert 0 < len(expected["data"]) <= 15
+    bins = chart_rows(histogram)
+    assert sum(row["y"] for row in bins) == total
+    assert all(row["y_text"] == Texts("es").number(row["y"], 0) for row in bins)
+    products = chart_rows(expected)
+    assert 0 < len(products) <= 15
+    assert all(re.fullmatch(r"[\d\u202f]+,\d", row["y_text"]) for row in products)  # decimal comma
     assert len(table["data"]) == min(total, 300)
     probability = table["headers"].index("Probabilidad")
     assert all(re.fullmatch(r"\d{1,3},\d %", row[probability]) for row in table["data"])
@@ -238,11 +243,17 @@ def shown_plot(output: dict | None) -> dict | None:
     return output
 
 
+def chart_rows(output: dict | None) -> list[dict]:
+    """The data rows of a shown chart (the values of its Vega-Lite specification); none when hidden."""
+    plot = shown_plot(output)
+    return json.loads(plot["plot"])["data"]["values"] if plot else []
+
+
 def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Client):
     _status, message, champion, versions, quality_note, quality, drift_note, drift = client.predict(
         api_name="/monitoring"
     )
-    quality, drift = shown_plot(quality), shown_plot(drift)
+    quality, drift = chart_rows(quality), chart_rows(drift)
     assert "ovni-banner error" not in message
     model = api.get("/model").json()
     assert f"v{model['version']}" in champion
@@ -259,16 +270,17 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
     }
     drift_report = api.get("/drift").json()
     flagged_names = {f["feature"] for f in drift_report["features"] if f["drifted"]}
-    charted = {row[0] for row in drift["data"]} if drift else set()
+    charted = {row["x"] for row in drift}
     assert len(charted) == min(len(drift_report["features"]), max(15, len(flagged_names)))
     assert flagged_names <= charted
-    assert {row[0] for row in drift["data"] if row[2] == "Marcada"} == flagged_names
-    reasons = {row[2] for row in drift["data"]} - {"Marcada"}
+    assert {row["x"] for row in drift if row["status"] == "Marcada"} == flagged_names
+    assert all(row["y_text"] == Texts("es").number(row["y"], 2) for row in drift)  # 0,25 in the tooltip
+    reasons = {row["status"] for row in drift} - {"Marcada"}
     assert reasons <= {Texts("es")(key) for key in ("stable_small", "stable_unconfirmed", "stable_ordinary")}
     for feature in drift_report["features"]:
         if not feature["drifted"] and (feature["psi"] or 0) >= 0.2:
             assert (
-                next(row[2] for row in drift["data"] if row[0] == feature["feature"])
+                next(row["status"] for row in drift if row["x"] == feature["feature"])
                 != "Estable: cambio pequeño"
             )
     if drift_report["features"]:
@@ -277,18 +289,18 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
         assert "la prueba estadística confirma el cambio" in drift_note
     scored_weeks = [q for q in api.get("/quality").json()["items"] if q["f1"] is not None]
     if len(scored_weeks) == 1:  # one point draws no line: the note says so and compares with validation
-        assert quality is None and "Una sola semana evaluada" in quality_note
+        assert quality == [] and "Una sola semana evaluada" in quality_note
         val_f1 = next(
             v["val_f1"] for v in registered if v["model_version"] == scored_weeks[0]["model_version"]
         )
         assert Texts("es").number(val_f1, 3) in quality_note
     else:
-        assert len(quality["data"]) == 2 * len(scored_weeks)  # realized and validation F1 per week
+        assert len(quality) == 2 * len(scored_weeks)  # realized and validation F1 per week
         realized = {str(q["week_start"])[:10]: q["f1"] for q in scored_weeks}
-        for week, f1, series in quality["data"]:  # whole percents: no decimal mark for the chart to get wrong
-            assert isinstance(f1, int) and 0 <= f1 <= 100
-            if series == "F1 real":
-                assert f1 == round(100 * realized[week])
+        for row in quality:  # whole percents
+            assert isinstance(row["f1"], int) and 0 <= row["f1"] <= 100
+            if row["series"] == "F1 real":
+                assert row["f1"] == round(100 * realized[row["week"]])
 
 
 def test_the_english_page_speaks_english(english_client: Client, customer_id: int):

@@ -6,6 +6,7 @@ test prints where.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -327,3 +328,20 @@ def test_model_health_says_why_a_chart_is_missing_and_why_features_are_stable(
     if api.get("/drift").json()["features"]:
         expect(page.locator("#ovni-drift-note")).to_contain_text(texts["drift_rule"])
         expect(page.locator("#ovni-drift-plot")).to_be_visible()
+        decimal = texts["csv"][1]  # the tallest bar's tooltip writes its PSI with the page's decimal mark
+        assert re.search(rf"PSI\s+\d+\{decimal}\d\d\b", bar_tooltip(page, "#ovni-drift-plot")), decimal
+
+
+def bar_tooltip(page: Page, plot: str) -> str:
+    """The tooltip of the first bar of a chart (the tallest, bars sorted by height): the pointer goes down
+    the bar's column until Vega shows one."""
+    canvas = page.locator(f"{plot} canvas")
+    expect(canvas).to_be_visible(timeout=WAIT_MS)
+    box = canvas.bounding_box()
+    tooltip = page.locator("#vg-tooltip-element")
+    for x, step in itertools.product((90, 70, 110), range(5, 20)):
+        page.mouse.move(box["x"] + x, box["y"] + box["height"] * step / 25)
+        page.wait_for_timeout(100)
+        if tooltip.count() and tooltip.is_visible() and tooltip.inner_text().strip():
+            return tooltip.inner_text()
+    raise AssertionError(f"no tooltip over the first bar of {plot}")
