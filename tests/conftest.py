@@ -15,6 +15,9 @@ from tests.cli import run_ovni
 
 # Tests write landing files right before they ingest them; the tests of the settle time set it themselves.
 os.environ.setdefault("OVNI_LANDING_SETTLE_SECONDS", "0")
+# The test workers already fill the cores: one OpenMP thread per process (every OVNI child inherits it), or
+# scikit-learn's threads spin-wait against the other workers' and burn the CPU they need.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # CI clones the repo into a fresh folder with a copy of shared/ beside it.
