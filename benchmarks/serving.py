@@ -21,10 +21,13 @@ times; each move is timed until /ready names the new version, against the baseli
 reports in the same run: one poll interval plus its load of the version
 (`ovni_model_last_load_duration_seconds`). `--reload-only` runs just this part (no wrk needed).
 
-Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10] [--cold-start-only | --reload-only]`.
+Usage: `python benchmarks/serving.py [--home DIR] [--seconds 10] [--repeat N]
+[--http-only | --cold-start-only | --reload-only]`.
 Without a champion and a snapshot in DIR (default: a temporary folder), it builds them first with
 `ovni generate` + `ovni run` on small synthetic data. Prints requests/s, p50 and p99 per server and the
-ratios the targets are stated in.
+ratios the targets are stated in. `--http-only` measures only `ovni serve` and the no-op ceiling (the
+request throughput and latency of the API, e.g. before and after a change to its request path);
+`--repeat N` runs the servers N times in turn (each a new process) and prints the median of each figure.
 """
 
 from __future__ import annotations
@@ -192,6 +195,24 @@ def wrk(name: str, url: str, seconds: float, work_dir: Path, body: dict | None =
         p99_ms=_ms(latency["99"]),
         errors=errors,
     )
+
+
+def median_results(results: list[Result]) -> list[Result]:
+    """One Result per server name (in first-seen order): the median of each figure, errors added up."""
+    names = list(dict.fromkeys(r.name for r in results))
+    merged = []
+    for name in names:
+        mine = [r for r in results if r.name == name]
+        merged.append(
+            Result(
+                name=name,
+                requests_per_second=statistics.median(r.requests_per_second for r in mine),
+                p50_ms=statistics.median(r.p50_ms for r in mine),
+                p99_ms=statistics.median(r.p99_ms for r in mine),
+                errors=sum(r.errors for r in mine),
+            )
+        )
+    return merged
 
 
 # --- setup -------------------------------------------------------------------------------------------------
@@ -400,7 +421,15 @@ def main() -> int:
         "--home", type=Path, help="OVNI_HOME with a champion and a snapshot (built if missing)"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per server")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the servers N times in turn and print the medians"
+    )
     only = parser.add_mutually_exclusive_group()
+    only.add_argument(
+        "--http-only",
+        action="store_true",
+        help="only `ovni serve` and the no-op ceiling (request throughput and latency)",
+    )
     only.add_argument(
         "--cold-start-only", action="store_true", help="only time the scoring of pairs without history"
     )
@@ -436,27 +465,50 @@ def main() -> int:
     predict_body = {"pairs": [pair]}
     results: list[Result] = []
     seconds = args.seconds
+    repeats = max(1, args.repeat)
+    baselines = (("noop", "no-op FastAPI"),)
+    if not args.http_only:
+        baselines += (("reload", "reload per request (joblib)"),)
 
+    for _ in range(repeats):
+        results += http_round(env, work_dir, seconds, predict_body, customer_id)
+        for kind, name in baselines:
+            port = free_port()
+            command = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+            command += ["--model-dir", str(model_dir), "--features-file", str(features_file)]
+            with server(command, f"http://127.0.0.1:{port}/docs", env, work_dir / f"{kind}.log"):
+                results.append(wrk(name, f"http://127.0.0.1:{port}/predict", seconds, work_dir, predict_body))
+        if not args.http_only:
+            results.append(mlflow_round(home, env, work_dir, seconds, features_file, pair))
+
+    report(median_results(results), seconds, repeats)
+    if args.http_only:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        return 0
+    report_cold_start(cold_start_timing(home))
+    report_reload(reload_timing(home, work_dir, env))
+    shutil.rmtree(work_dir, ignore_errors=True)  # kept only when a step failed (server logs are there)
+    return 0
+
+
+def http_round(env, work_dir: Path, seconds: float, predict_body: dict, customer_id: int) -> list[Result]:
+    """`ovni serve` in a new process: wrk on /predict, then on /recommendations?k=5."""
     port = free_port()
     api = f"http://127.0.0.1:{port}"
     with server([str(BIN / "ovni"), "serve", "--port", str(port)], f"{api}/ready", env, work_dir / "api.log"):
-        results.append(wrk("ovni /predict", f"{api}/predict", seconds, work_dir, predict_body))
-        results.append(
+        return [
+            wrk("ovni /predict", f"{api}/predict", seconds, work_dir, predict_body),
             wrk(
                 "ovni /recommendations",
                 f"{api}/customers/{customer_id}/recommendations?k=5",
                 seconds,
                 work_dir,
-            )
-        )
+            ),
+        ]
 
-    for kind, name in (("noop", "no-op FastAPI"), ("reload", "reload per request (joblib)")):
-        port = free_port()
-        command = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
-        command += ["--model-dir", str(model_dir), "--features-file", str(features_file)]
-        with server(command, f"http://127.0.0.1:{port}/docs", env, work_dir / f"{kind}.log"):
-            results.append(wrk(name, f"http://127.0.0.1:{port}/predict", seconds, work_dir, predict_body))
 
+def mlflow_round(home: Path, env, work_dir: Path, seconds: float, features_file: Path, pair: dict) -> Result:
+    """`mlflow models serve` of the champion in a new process, wrk on /invocations with the pair's row."""
     port = free_port()
     mlflow_env = {  # mlflow starts `uvicorn` by name: the venv's bin must be on PATH
         **env,
@@ -466,24 +518,16 @@ def main() -> int:
     command = [str(BIN / "mlflow"), "models", "serve", "-m", "models:/ovni-purchase@champion"]
     command += ["--env-manager", "local", "-p", str(port), "-h", "127.0.0.1", "-w", "1"]
     with server(command, f"http://127.0.0.1:{port}/ping", mlflow_env, work_dir / "mlflow.log"):
-        results.append(
-            wrk(
-                "mlflow models serve",
-                f"http://127.0.0.1:{port}/invocations",
-                seconds,
-                work_dir,
-                mlflow_request(features_file, pair),
-            )
+        return wrk(
+            "mlflow models serve",
+            f"http://127.0.0.1:{port}/invocations",
+            seconds,
+            work_dir,
+            mlflow_request(features_file, pair),
         )
 
-    report(results, seconds)
-    report_cold_start(cold_start_timing(home))
-    report_reload(reload_timing(home, work_dir, env))
-    shutil.rmtree(work_dir, ignore_errors=True)  # kept only when a step failed (server logs are there)
-    return 0
 
-
-def report(results: list[Result], seconds: float) -> None:
+def report(results: list[Result], seconds: float, repeats: int = 1) -> None:
     by_name = {r.name: r for r in results}
     cpu = os.cpu_count()
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -492,7 +536,8 @@ def report(results: list[Result], seconds: float) -> None:
         f"machine: {cpu} cores, {memory_gib:.0f} GiB RAM, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
-    print(f"wrk: 1 thread, {CONNECTIONS} connections, {seconds:g} s per server (after a 2 s warm-up)")
+    runs = f", median of {repeats} runs" if repeats > 1 else ""
+    print(f"wrk: 1 thread, {CONNECTIONS} connections, {seconds:g} s per server (after a 2 s warm-up){runs}")
     print(
         "load average at the end (other processes share these cores): "
         + " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -508,24 +553,15 @@ def report(results: list[Result], seconds: float) -> None:
     predict = by_name["ovni /predict"]
     recommendations = by_name["ovni /recommendations"]
     checks = [
-        (
-            "/predict vs reload per request",
-            predict.requests_per_second / by_name["reload per request (joblib)"].requests_per_second,
-            50.0,
-        ),
-        (
-            "/predict vs mlflow models serve",
-            predict.requests_per_second / by_name["mlflow models serve"].requests_per_second,
-            10.0,
-        ),
-        (
-            "/predict vs no-op ceiling",
-            predict.requests_per_second / by_name["no-op FastAPI"].requests_per_second,
-            0.5,
-        ),
+        ("/predict vs reload per request", "reload per request (joblib)", 50.0),
+        ("/predict vs mlflow models serve", "mlflow models serve", 10.0),
+        ("/predict vs no-op ceiling", "no-op FastAPI", 0.5),
     ]
     print()
-    for label, ratio, target in checks:
+    for label, baseline, target in checks:
+        if baseline not in by_name:  # not measured in this run (--http-only)
+            continue
+        ratio = predict.requests_per_second / by_name[baseline].requests_per_second
         print(
             f"{label:<34} {ratio:>8.2f}x  (target >= {target:g}x: {'met' if ratio >= target else 'NOT met'})"
         )

@@ -95,7 +95,7 @@ def create_app(settings: OvniSettings | None = None, *, poll: bool = True) -> Fa
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(store)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

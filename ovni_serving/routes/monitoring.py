@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from ovni_serving.deps import BundleDep
+from ovni_serving.metrics import CONTENT_TYPE
 from ovni_serving.schemas import (
     DriftFeature,
     DriftOut,
@@ -111,8 +112,7 @@ def _training_order(row: ModelVersionRow) -> tuple[str, int]:
     summary="Prometheus metrics: requests, latency, model version, last reload",
 )
 async def metrics(request: Request) -> PlainTextResponse:
-    text = request.app.state.metrics.render(request.app.state.store)
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+    return PlainTextResponse(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
 
 
 def _text(value) -> str | None:

@@ -195,7 +195,7 @@ def test_the_poller_loads_at_startup_and_picks_up_a_new_champion(home):
         ):
             assert time.monotonic() < deadline, client.get("/ready").json()
             time.sleep(0.1)
-        assert "ovni_model_reloads_total 2" in client.get("/metrics").text
+        assert "ovni_model_reloads_total 2.0\n" in client.get("/metrics").text
 
 
 def test_loading_reads_only_the_ovni_store(home, tmp_path):
