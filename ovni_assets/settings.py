@@ -48,6 +48,12 @@ class OvniSettings(BaseSettings):
         description="Cap on the search's trials on top of the time budget; 1 trains the default parameters "
         "only, so the same data give the same model on any machine.",
     )
+    importance_sample_rows: int = Field(
+        default=10_000,
+        ge=100,
+        description="Validation rows (a fixed random sample) the permutation importance of every training "
+        "is measured on: more rows steadier figures, each row costs a prediction per feature and repeat.",
+    )
     search_first_model: bool = Field(
         default=False,
         description="Search the hyperparameters for the first model too. Off: a home without a champion "

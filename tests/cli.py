@@ -1,8 +1,9 @@
 """The `ovni` command as a child process, run the way a user runs it but on the test's own home.
 
 Every test that starts `ovni` goes through here, so each child sees the same environment: the home it is
-given, one trial of the hyperparameter search (the default parameters: the same model on any machine), and
-DAGSTER_HOME left for the CLI to derive from OVNI_HOME unless a test sets it.
+given, one trial of the hyperparameter search (the default parameters: the same model on any machine), the
+permutation importance on a small sample of the validation rows, and DAGSTER_HOME left for the CLI to derive
+from OVNI_HOME unless a test sets it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import pytest
 
 OVNI = str(Path(sys.executable).with_name("ovni"))
 SHOWN_CHARACTERS = 4000
+# Every training measures the importance (tests check it is logged), on fewer rows than a real home does.
+IMPORTANCE_SAMPLE_ROWS = "1000"
 
 
 def ovni_env(home: Path, env: Mapping[str, str] | None = None, *, inherit: bool = True) -> dict[str, str]:
     """The environment of an `ovni` child for `home`: this process's (none of it unless `inherit`), the
-    quick search, then `env` on top."""
+    quick search and importance, then `env` on top."""
     base = dict(os.environ) if inherit else {}
     base.pop("DAGSTER_HOME", None)
     return {
@@ -29,6 +32,7 @@ def ovni_env(home: Path, env: Mapping[str, str] | None = None, *, inherit: bool 
         "OVNI_HOME": str(home),
         "OVNI_HPO_SECONDS": "2",
         "OVNI_HPO_MAX_TRIALS": "1",
+        "OVNI_IMPORTANCE_SAMPLE_ROWS": IMPORTANCE_SAMPLE_ROWS,
         **(env or {}),
     }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ovni_assets.home import prepare_home
-from tests.cli import run_ovni
+from tests.cli import IMPORTANCE_SAMPLE_ROWS, run_ovni
 
 # Tests write landing files right before they ingest them; the tests of the settle time set it themselves.
 os.environ.setdefault("OVNI_LANDING_SETTLE_SECONDS", "0")
@@ -51,6 +51,7 @@ def ovni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "2")
     monkeypatch.setenv("OVNI_HPO_MAX_TRIALS", "1")  # the default parameters: the same model on any machine
+    monkeypatch.setenv("OVNI_IMPORTANCE_SAMPLE_ROWS", IMPORTANCE_SAMPLE_ROWS)
     settings = prepare_home(get_settings())
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
     return settings

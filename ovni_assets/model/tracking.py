@@ -43,8 +43,6 @@ from ovni_assets.model.registry import (
 from ovni_assets.model.training import TrainingResult
 from ovni_assets.settings import MODEL_NAME, OvniSettings
 
-IMPORTANCE_SAMPLE_ROWS = 10_000
-
 
 @dataclass(frozen=True)
 class LoggedModel:
@@ -88,7 +86,7 @@ def log_training_run(
     mlflow.log_input(training_dataset(result, settings), context="training")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        _write_artifacts(result, raw_file_hashes, out)
+        _write_artifacts(result, raw_file_hashes, out, settings.importance_sample_rows)
         mlflow.log_artifacts(str(out), artifact_path="report")
     info = _log_model(result)
     version = str(info.registered_model_version)
@@ -208,7 +206,9 @@ def _version_description(result: TrainingResult, dagster_run_id: str | None) -> 
     )
 
 
-def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Path) -> None:
+def _write_artifacts(
+    result: TrainingResult, raw_file_hashes: list[str], out: Path, importance_rows: int
+) -> None:
     """The run's `report/` folder: weekly validation, snapshot lineage, PR curve, confusion matrix,
     permutation importance and the search's trials."""
     validation, training = result.validation, result.training
@@ -229,7 +229,7 @@ def _write_artifacts(result: TrainingResult, raw_file_hashes: list[str], out: Pa
     )
     _write_pr_curve(validation, out)
     _write_confusion_matrix(validation, out)
-    _write_importance(result, out)
+    _write_importance(result, out, importance_rows)
     _write_trials(result.trials, out)
 
 
@@ -280,8 +280,8 @@ def _write_confusion_matrix(validation: Validation, out: Path) -> None:
     plt.close(fig)
 
 
-def _write_importance(result: TrainingResult, out: Path) -> None:
-    importance = permutation_importance_frame(result)
+def _write_importance(result: TrainingResult, out: Path, sample_rows: int) -> None:
+    importance = permutation_importance_frame(result, sample_rows)
     importance.to_csv(out / "permutation_importance.csv", index=False)
     top = importance.head(20).iloc[::-1]
     fig, ax = plt.subplots(figsize=(6, 6))
@@ -304,11 +304,11 @@ def _write_trials(trials: pd.DataFrame, out: Path) -> None:
     plt.close(fig)
 
 
-def permutation_importance_frame(result: TrainingResult) -> pd.DataFrame:
-    """Permutation importance of the validation fit on (a sample of) the validation rows."""
+def permutation_importance_frame(result: TrainingResult, sample_rows: int) -> pd.DataFrame:
+    """Permutation importance of the validation fit on (a sample of `sample_rows` of) the validation rows."""
     frame = result.validation_frame
-    if len(frame) > IMPORTANCE_SAMPLE_ROWS:
-        frame = frame.sample(IMPORTANCE_SAMPLE_ROWS, random_state=0)
+    if len(frame) > sample_rows:
+        frame = frame.sample(sample_rows, random_state=0)
     with threadpool_limits(limits=1, user_api="openmp"):
         importance = permutation_importance(
             result.validation_model,

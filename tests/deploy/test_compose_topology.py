@@ -40,10 +40,15 @@ VENV_BIN = Path(sys.executable).parent
 POSTGRES_SERVICE = "postgres"
 POSTGRES_IMAGE_PORT = 5432
 POSTGRES_INIT_DIR = "/docker-entrypoint-initdb.d"
-# Only for speed: a short hyperparameter search in the code server, where runs execute, and sensor ticks
-# (its definitions) a few seconds apart.
+# Only for speed: a short hyperparameter search and importance in the code server, where runs execute, and
+# sensor ticks (its definitions) a few seconds apart.
 TEST_SPEEDUPS = {
-    "code-server": {"OVNI_HPO_SECONDS": "3", "OVNI_HPO_MAX_TRIALS": "1", "OVNI_CYCLE_INTERVAL_SECONDS": "3"}
+    "code-server": {
+        "OVNI_HPO_SECONDS": "3",
+        "OVNI_HPO_MAX_TRIALS": "1",
+        "OVNI_IMPORTANCE_SAMPLE_ROWS": "1000",
+        "OVNI_CYCLE_INTERVAL_SECONDS": "3",
+    }
 }
 HEALTHY_TIMEOUT_SECONDS = 300.0
 RUN_TIMEOUT_SECONDS = 600.0

@@ -54,9 +54,6 @@ def test_the_served_batch_and_versions_are_read_from_the_snapshot(tmp_path):
 
 @pytest.mark.slow
 def test_ml_assets_materialize_with_real_resources(ovni_home, small_landing, monkeypatch):
-    from ovni_assets.model import tracking
-
-    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 1000)
     monkeypatch.setenv("OVNI_HPO_SECONDS", "0.5")
     monkeypatch.delenv("OVNI_HPO_MAX_TRIALS")  # the first model skips the search by itself
     monkeypatch.setenv("OVNI_MLFLOW_UI_URL", "http://mlflow.example:5999")

@@ -31,7 +31,6 @@ def trained(small_warehouse):
 def register(settings, result, monkeypatch, run_tags: dict | None = None, tagged: bool = True) -> str:
     """Log a training run and tag its version the way `purchase_model` does; returns the version.
     `tagged=False` leaves the version as a training killed right after registering it leaves it."""
-    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
     experiment_id = registry.ensure_experiment(settings)
     with mlflow.start_run(experiment_id=experiment_id, tags=run_tags):
         logged = tracking.log_training_run(result, ["sha-of-a-file"], settings)
@@ -277,7 +276,6 @@ def test_a_training_killed_as_it_promotes_leaves_a_champion_with_its_lineage(
     def killed(*_args):
         raise KeyboardInterrupt("the process dies as the alias moves")
 
-    monkeypatch.setattr(tracking, "IMPORTANCE_SAMPLE_ROWS", 500)
     monkeypatch.setattr(registry, "move_champion", killed)
     with duckdb.connect(str(small_warehouse)) as con:
         with pytest.raises(KeyboardInterrupt), mlflow_resource(ovni_home).training_run("killed-run"):
