@@ -90,12 +90,11 @@ class MlflowTracking(dg.ConfigurableResource):
     @contextlib.contextmanager
     def training_run(self, dagster_run_id: str) -> Iterator[mlflow.ActiveRun]:
         """An active MLflow run tagged with the Dagster run; FAILED if the block raises, else FINISHED.
-        Runs left RUNNING by trainings whose process died are marked KILLED first."""
-        from ovni_assets.model.registry import end_interrupted_runs, ensure_experiment
+        A training whose process dies has its run ended when its Dagster run's failure is recorded
+        (`record_failed_run`)."""
+        from ovni_assets.model.registry import ensure_experiment
 
-        settings = self.settings
-        experiment_id = ensure_experiment(settings)
-        end_interrupted_runs(settings)
+        experiment_id = ensure_experiment(self.settings)
         with mlflow.start_run(experiment_id=experiment_id, tags={DAGSTER_RUN_ID_TAG: dagster_run_id}) as run:
             yield run
 

@@ -1,7 +1,7 @@
 """Dead runs never block the queue: the run launcher tells Dagster's run monitoring whether a run's process
-is alive, and `ovni run` fails the dead runs of its instance before it starts. The MLflow run of a dead
-training is ended too (KILLED), so the MLflow UI does not show it running for good: by `ovni run` here, on
-the daemon by the run failure sensor (`defs/sensors.py`).
+is alive, and `ovni run` fails the dead runs of its instance before it starts. Either way the failure is
+recorded by `record_failed_run`, which also ends the MLflow run of a dead training (KILLED), so the MLflow UI
+does not show it running for good: by `ovni run` here, on the daemon by the run failure sensor.
 
 Both ask the same question of the run's liveness lock (`ovni_assets.cycle.liveness`), which its process
 holds while it executes. Both instance configs (`OVNI_HOME/dagster/dagster.yaml` and `deploy/dagster.yaml`)
@@ -19,6 +19,7 @@ from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, Wor
 from dagster._core.storage.dagster_run import RunRecord
 
 from ovni_assets.cycle import liveness
+from ovni_assets.monitoring.run_failures import record_failed_run
 from ovni_assets.settings import OvniSettings, get_settings
 
 # A run that is STARTED but whose process never took its lock within this time never reached its execution.
@@ -41,10 +42,8 @@ def why_dead(record: RunRecord, liveness_dir: Path, now: float | None = None) ->
 
 
 def fail_dead_runs(instance: dg.DagsterInstance, settings: OvniSettings) -> list[str]:
-    """Mark every unfinished run whose process is gone as failed (freeing the queue) and end the MLflow run
-    of a dead training (no failure sensor runs without the daemon); their ids."""
-    from ovni_assets.model.registry import end_interrupted_runs  # mlflow: only when a run is dead
-
+    """Mark every unfinished run whose process is gone as failed (freeing the queue) and record it (no
+    failure sensor runs without the daemon); their ids."""
     liveness_dir = settings.run_liveness_dir
     failed = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
@@ -55,9 +54,10 @@ def fail_dead_runs(instance: dg.DagsterInstance, settings: OvniSettings) -> list
         run = instance.get_run_by_id(record.dagster_run.run_id)
         if run is None or run.status != record.dagster_run.status:  # it moved on meanwhile
             continue
-        instance.report_run_failed(run, f"Marked failed by OVNI: {reason}.")
+        message = f"Marked failed by OVNI: {reason}."
+        instance.report_run_failed(run, message)
         liveness.forget(liveness_dir, run.run_id)
-        end_interrupted_runs(settings, run.run_id)
+        record_failed_run(instance, settings, run, message)
         failed.append(run.run_id)
     return failed
 

@@ -3,9 +3,7 @@
 import dagster as dg
 
 from ovni_assets.defs.errors import one_line_reason
-from ovni_assets.keys import FAILURE_REASON_TAG
-from ovni_assets.model.registry import end_interrupted_runs
-from ovni_assets.monitoring.run_failures import record_run_failure
+from ovni_assets.monitoring.run_failures import record_failed_run
 from ovni_assets.settings import OvniSettings
 
 
@@ -23,12 +21,8 @@ def run_failure_recorder(
         reason = one_line_reason(step_failures[0].event_specific_data.error)
     else:
         reason = context.failure_event.message or "unknown reason"
-    record_run_failure(settings, run.run_id, run.job_name, reason)
-    # A run worker that died may have been failed by its code server before run monitoring asked: its
-    # MLflow run (a training's) is ended here in either case.
-    end_interrupted_runs(settings, run.run_id)
-    context.instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: reason[:1000]})
-    context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")
+    if record_failed_run(context.instance, settings, run, reason):
+        context.log.info(f"Run {run.run_id} ({run.job_name}) failed: {reason}")
 
 
 ALL_SENSORS = [run_failure_recorder]

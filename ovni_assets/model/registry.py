@@ -110,12 +110,11 @@ def training_runs_url(settings: OvniSettings) -> str:
         return f"{settings.mlflow_ui_url}/#/?{TRAINING_VIEW_QUERY}"
 
 
-def end_interrupted_runs(settings: OvniSettings, dagster_run_id: str | None = None) -> list[str]:
-    """Mark KILLED the training runs still RUNNING (only the one of `dagster_run_id` when given); their ids.
+def end_interrupted_runs(settings: OvniSettings, dagster_run_id: str) -> list[str]:
+    """Mark KILLED the training runs of `dagster_run_id` still RUNNING; their ids.
 
-    A run still RUNNING whose Dagster run died belongs to a process killed (kill -9, a lost container)
-    before MLflow could end it. Called when a dead run is marked failed, and as a training starts: a
-    training holds the warehouse run lock, so then no other one is alive.
+    A run still RUNNING whose Dagster run failed belongs to a process killed (kill -9, a lost container)
+    before MLflow could end it.
     """
     if settings.mlflow_tracking_uri is None and not settings.mlflow_db_path.exists():
         return []
@@ -123,14 +122,10 @@ def end_interrupted_runs(settings: OvniSettings, dagster_run_id: str | None = No
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
     if experiment is None:
         return []
-    query = "attributes.status = 'RUNNING'"
-    if dagster_run_id is not None:
-        query += f" AND tags.{DAGSTER_RUN_ID_TAG} = '{dagster_run_id}'"
+    query = f"attributes.status = 'RUNNING' AND tags.{DAGSTER_RUN_ID_TAG} = '{dagster_run_id}'"
     ended = []
+    reason = f"its process died before the run ended (Dagster run {dagster_run_id})"
     for run in client.search_runs([experiment.experiment_id], filter_string=query, max_results=1000):
-        if DAGSTER_RUN_ID_TAG not in run.data.tags:  # not a training of OVNI's
-            continue
-        reason = f"its process died before the run ended (Dagster run {run.data.tags[DAGSTER_RUN_ID_TAG]})"
         client.set_tag(run.info.run_id, INTERRUPTED_TAG, reason)
         client.set_terminated(run.info.run_id, status="KILLED")
         ended.append(run.info.run_id)

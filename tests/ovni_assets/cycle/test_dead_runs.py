@@ -16,6 +16,8 @@ from dagster._core.launcher import WorkerStatus
 from ovni_assets.cycle import liveness
 from ovni_assets.cycle.facts import runs_in_flight
 from ovni_assets.defs.run_launcher import OvniRunLauncher, fail_dead_runs, why_dead
+from ovni_assets.keys import FAILURE_REASON_TAG
+from ovni_assets.monitoring.run_failures import recent_run_failures
 
 HOLD = "import sys, time; from pathlib import Path; from ovni_assets.cycle.liveness import hold_liveness\n"
 
@@ -108,3 +110,6 @@ def test_ovni_run_fails_the_dead_run_before_it_starts(ovni_home):
         assert failed.status == dg.DagsterRunStatus.FAILURE
         assert runs_in_flight(instance) == ()
         assert not list(Path(ovni_home.run_liveness_dir).iterdir())
+        [recorded] = recent_run_failures(ovni_home)  # as the daemon's failure sensor records its failures
+        assert recorded["run_id"] == run.run_id and "process died" in recorded["reason"]
+        assert "process died" in failed.tags[FAILURE_REASON_TAG]

@@ -242,27 +242,32 @@ def test_registry_module_imports_no_dagster():
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-def test_a_training_ends_the_runs_its_killed_predecessors_left_running(ovni_home):
-    """A training killed with -9 leaves its MLflow run RUNNING: marking its Dagster run failed, or the next
-    training, marks it KILLED; a running run that is not a training of OVNI's (a notebook's) is left alone."""
-    from ovni_assets.defs.resources import mlflow_resource
-    from ovni_assets.keys import DAGSTER_RUN_ID_TAG, INTERRUPTED_TAG
+def test_a_failed_dagster_run_ends_the_mlflow_run_its_killed_training_left_running(ovni_home):
+    """A training killed with -9 leaves its MLflow run RUNNING: recording its Dagster run's failure marks it
+    KILLED, once, whoever records it first (`ovni run` or the daemon's sensor); other runs are left alone:
+    another Dagster run's, a notebook's."""
+    from ovni_assets.keys import DAGSTER_RUN_ID_TAG, FAILURE_REASON_TAG, INTERRUPTED_TAG
+    from ovni_assets.monitoring.run_failures import recent_run_failures, record_failed_run
 
     client = registry.client_for(ovni_home)
     experiment_id = registry.ensure_experiment(ovni_home)
-    dead = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: "dead-dagster-run"}).info.run_id
-    notebook = client.create_run(experiment_id).info.run_id
+    with dg.instance_for_test() as instance:
+        dead_run = instance.create_run_for_job(dg.GraphDefinition("train").to_job())
+        other_run = instance.create_run_for_job(dg.GraphDefinition("other").to_job())
+        dead = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: dead_run.run_id}).info.run_id
+        other = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: other_run.run_id}).info.run_id
+        notebook = client.create_run(experiment_id).info.run_id
 
-    other_dead = client.create_run(experiment_id, tags={DAGSTER_RUN_ID_TAG: "other-dagster-run"}).info.run_id
-    assert registry.end_interrupted_runs(ovni_home, "other-dagster-run") == [other_dead]
-    assert client.get_run(dead).info.status == "RUNNING"  # only the named Dagster run's
-
-    with mlflow_resource(ovni_home).training_run("new-dagster-run") as run:
+        assert record_failed_run(instance, ovni_home, dead_run, "Marked failed by OVNI: its process died.")
         assert client.get_run(dead).info.status == "KILLED"
-        assert "process died" in client.get_run(dead).data.tags[INTERRUPTED_TAG]
+        assert dead_run.run_id in client.get_run(dead).data.tags[INTERRUPTED_TAG]
+        assert client.get_run(other).info.status == "RUNNING"
         assert client.get_run(notebook).info.status == "RUNNING"
-        assert client.get_run(run.info.run_id).info.status == "RUNNING"
-    assert client.get_run(run.info.run_id).info.status == "FINISHED"
+        tags = instance.get_run_by_id(dead_run.run_id).tags
+        assert tags[FAILURE_REASON_TAG] == "Marked failed by OVNI: its process died."
+
+        assert not record_failed_run(instance, ovni_home, dead_run, "the sensor's later look")
+        assert [line["run_id"] for line in recent_run_failures(ovni_home)] == [dead_run.run_id]
 
 
 def test_a_training_killed_as_it_promotes_leaves_a_champion_with_its_lineage(
