@@ -82,6 +82,17 @@ class OvniSettings(BaseSettings):
         description="DuckDB memory limit of every warehouse connection; beyond it DuckDB spills to "
         "$OVNI_HOME/duckdb_tmp (keeps a 100x run under 12 GB RSS with Python on top).",
     )
+    sql_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="`ovni sql` stops a statement (its run and its output) after this many seconds, so a "
+        "runaway query (a cross join, a scan of every batch) cannot hold the machine.",
+    )
+    sql_memory_limit: str = Field(
+        default="2GB",
+        description="DuckDB memory limit of an `ovni sql` statement: a query that needs more stops with a "
+        "clear message instead of taking the memory the pipeline and the API need.",
+    )
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )

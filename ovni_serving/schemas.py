@@ -15,6 +15,8 @@ ID_MAX = 2**63 - 1
 MAX_BODY_BYTES = 4 * 1024 * 1024  # the largest request: MAX_FEATURE_ROWS rows of every model feature
 
 EntityId = Annotated[int, Field(ge=0, le=ID_MAX)]
+# In a JSON body an id is a JSON integer: `true`, `"12"` or `12.0` are refused, not read as 1 or 12.
+JsonEntityId = Annotated[int, Field(ge=0, le=ID_MAX, strict=True)]
 Scalar = float | int | str | bool | None
 Lang = Literal["es", "en"]
 
@@ -136,8 +138,8 @@ class ModelOut(BaseModel):
 
 
 class Pair(BaseModel):
-    customer_id: EntityId
-    product_id: EntityId
+    customer_id: JsonEntityId
+    product_id: JsonEntityId
 
 
 class PredictRequest(BaseModel):

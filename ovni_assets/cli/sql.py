@@ -1,7 +1,9 @@
 """`ovni sql "SELECT …"`: read-only SQL on the published serving snapshot (`serving.duckdb`).
 
 The snapshot is opened `read_only=True` with DuckDB's external access disabled and the configuration locked,
-so a query can neither change the snapshot nor read or write other files. Imports no dagster.
+so a query can neither change the snapshot nor read or write other files; a statement is stopped after
+`OVNI_SQL_TIMEOUT_SECONDS` (running or printing its rows) and within `OVNI_SQL_MEMORY_LIMIT`, so none can
+hold the machine. Imports no dagster.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,8 +20,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from ovni_assets.settings import get_settings
-from ovni_assets.warehouse import connect
+from ovni_assets.settings import OvniSettings, get_settings
+from ovni_assets.warehouse import open_duckdb
 
 MAX_TABLE_ROWS = 200
 FETCH_BATCH = 10_000
@@ -39,21 +42,31 @@ class SqlError(Exception):
     """A query the snapshot cannot answer; the message is one line for the user."""
 
 
-def open_snapshot() -> duckdb.DuckDBPyConnection:
-    settings = get_settings()
+def open_snapshot(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
     path = settings.serving_path
     if not path.exists():
         raise SqlError(f"no serving snapshot at {path}: run `ovni run` first to publish one")
-    con = connect(path, settings, read_only=True)
+    con = open_duckdb(path, settings.sql_memory_limit, settings.duckdb_temp_dir, read_only=True)
+    con.execute("SET temp_directory = ''")  # no spilling: beyond the memory limit a statement stops
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
 
 
-def _one_line(error: duckdb.Error) -> str:
+def _one_line(error: duckdb.Error, settings: OvniSettings | None = None) -> str:
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if "read-only mode" in message:
         return f"the serving snapshot is read-only ({message})"
+    if settings is not None and isinstance(error, duckdb.InterruptException):
+        return (
+            f"stopped after {settings.sql_timeout_seconds:g} s (OVNI_SQL_TIMEOUT_SECONDS): narrow the query "
+            "(a WHERE on week_start or customer_id, a LIMIT) or raise the limit"
+        )
+    if settings is not None and isinstance(error, duckdb.OutOfMemoryException):
+        return (
+            f"the query needs more memory than OVNI_SQL_MEMORY_LIMIT={settings.sql_memory_limit}: narrow it "
+            f"or raise the limit ({message})"
+        )
     return message
 
 
@@ -105,12 +118,16 @@ def run_sql(query: str, output_format: str = "table") -> None:
         raise SqlError("empty query")
     if output_format not in ("table", "csv", "json"):
         raise SqlError(f"unknown format {output_format!r}: use table, csv or json")
-    con = open_snapshot()
+    settings = get_settings()
+    con = open_snapshot(settings)
+    deadline = threading.Timer(settings.sql_timeout_seconds, con.interrupt)
+    deadline.daemon = True
+    deadline.start()
     try:
         try:
             cursor = con.execute(query)
         except duckdb.Error as error:
-            raise SqlError(_one_line(error)) from None
+            raise SqlError(_one_line(error, settings)) from None
         if cursor.description is None:
             print("OK (the statement returned no rows)")
             return
@@ -124,8 +141,9 @@ def run_sql(query: str, output_format: str = "table") -> None:
             else:
                 _print_table(cursor, columns, types)
         except duckdb.Error as error:
-            raise SqlError(_one_line(error)) from None
+            raise SqlError(_one_line(error, settings)) from None
     finally:
+        deadline.cancel()
         con.close()
 
 

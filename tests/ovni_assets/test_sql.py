@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import duckdb
 import pytest
@@ -107,6 +108,39 @@ def test_sql_errors_are_one_line(snapshot, capsys):
     assert code == 1 and "no_such_table" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "   ")
     assert code == 1 and err.strip() == "ovni sql: empty query"
+
+
+CROSS_JOIN = "SELECT count(*) FROM predictions a, predictions b, predictions c, predictions d"
+
+
+@pytest.mark.parametrize("output_format", ["table", "csv"])
+def test_a_runaway_statement_is_stopped_at_the_time_limit(snapshot, capsys, monkeypatch, output_format):
+    """A cross join of 250⁴ rows, counted (the statement runs) or streamed as CSV (the output runs): both
+    stop at the limit with one line that says what to do, and the snapshot opens again at once."""
+    monkeypatch.setenv("OVNI_SQL_TIMEOUT_SECONDS", "1")
+    streamed = "SELECT * FROM predictions a, predictions b, predictions c"
+    started = time.monotonic()
+    query = CROSS_JOIN if output_format == "table" else streamed
+    code, _, err = run(capsys, query, "--format", output_format)
+    assert code == 1 and time.monotonic() - started < 30
+    assert err.strip().splitlines() == [
+        "ovni sql: stopped after 1 s (OVNI_SQL_TIMEOUT_SECONDS): narrow the query (a WHERE on week_start or "
+        "customer_id, a LIMIT) or raise the limit"
+    ]
+    code, out, _ = run(capsys, "SELECT count(*) AS n FROM predictions", "--format", "csv")
+    assert (code, out) == (0, "n\n250\n")
+
+
+def test_a_statement_beyond_the_memory_limit_stops_without_spilling(snapshot, capsys, monkeypatch):
+    monkeypatch.setenv("OVNI_SQL_MEMORY_LIMIT", "20MB")
+    code, out, err = run(
+        capsys, "SELECT a.customer_id, list(b.customer_id || repeat('x', 200)) FROM predictions a, "
+        "predictions b, range(20) c GROUP BY 1 ORDER BY 1 LIMIT 3"
+    )  # fmt: skip
+    assert code == 1 and out == ""
+    assert err.startswith("ovni sql: the query needs more memory than OVNI_SQL_MEMORY_LIMIT=20MB")
+    assert len(err.strip().splitlines()) == 1
+    assert not any(snapshot.parent.glob("duckdb_tmp/*"))  # nothing spilled into the home
 
 
 def test_sql_module_does_not_import_dagster():

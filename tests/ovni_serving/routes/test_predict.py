@@ -132,6 +132,19 @@ def test_predict_unknown_ids_are_404_with_the_id(client, pair, message):
             {"pairs": [{"customer_id": -1, "product_id": 101}]},
             "pairs.0.customer_id: Input should be greater than",
         ),
+        # a JSON true, a numeral in quotes or a float is no id (not customer 1, 12 or 12)
+        (
+            {"pairs": [{"customer_id": True, "product_id": 101}]},
+            "pairs.0.customer_id: Input should be a valid integer",
+        ),
+        (
+            {"pairs": [{"customer_id": 1, "product_id": "101"}]},
+            "pairs.0.product_id: Input should be a valid integer",
+        ),
+        (
+            {"pairs": [{"customer_id": 12.0, "product_id": 101}]},
+            "pairs.0.customer_id: Input should be a valid integer",
+        ),
         ({"pairs": [{"customer_id": 1}]}, "pairs.0.product_id: Field required"),
         ({"pairs": [{"customer_id": 1, "product_id": 101}], "week_start": "monday"}, "week_start"),
         ({}, "pairs: Field required"),
@@ -285,6 +298,7 @@ def test_recommendations_for_a_customer_without_candidates_are_empty(client, ser
         ("/customers/1/recommendations?k=101", 422, "k: Input should be less than or equal to 100"),
         ("/customers/1/recommendations?lang=fr", 422, "lang: Input should be 'es' or 'en'"),
         ("/customers/abc/recommendations", 422, "customer_id: Input should be a valid integer"),
+        ("/customers/true/recommendations", 422, "customer_id: Input should be a valid integer"),
     ],
 )
 def test_recommendations_errors(client, path, status, fragment):
