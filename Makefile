@@ -21,9 +21,8 @@ $(STAMP): pyproject.toml requirements.lock
 up: install
 	$(BIN)/ovni up
 
-# Test files run in parallel on TEST_WORKERS processes (pytest-xdist; one file stays on one worker). One more
-# worker than a 2-core machine's cores: the end-to-end tests spend part of their time waiting on children.
-TEST_WORKERS ?= 3
+# Test files run in parallel on TEST_WORKERS processes (pytest-xdist; one file stays on one worker).
+TEST_WORKERS ?= 2
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
