@@ -56,9 +56,12 @@ def run_lock(lock_path: Path, timeout_seconds: float, on_wait=None) -> Iterator[
         os.close(fd)
 
 
-def apply_connection_settings(con: duckdb.DuckDBPyConnection, memory_limit: str, temp_dir: Path) -> None:
+def apply_connection_settings(
+    con: duckdb.DuckDBPyConnection, memory_limit: str, temp_dir: Path | None
+) -> None:
     """Every OVNI connection: a memory limit (`OVNI_DUCKDB_MEMORY_LIMIT`) and a spill folder under OVNI_HOME,
-    so big builds go to disk instead of growing without bound; threads stay at DuckDB's default.
+    so big builds go to disk instead of growing without bound; threads stay at DuckDB's default. No
+    `temp_dir`: nothing spills, a statement beyond the limit stops.
 
     Set with SET, not as connect-time config: a plain `duckdb.connect` of the same file in the same process
     would otherwise fail ("different configuration"). DuckDB refuses to move a spill folder it has used.
@@ -67,9 +70,10 @@ def apply_connection_settings(con: duckdb.DuckDBPyConnection, memory_limit: str,
     """
     con.execute(f"SET memory_limit = '{_quoted(memory_limit)}'")
     con.execute(f"SET VARIABLE ovni_memory_limit = '{_quoted(memory_limit)}'")
-    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != str(temp_dir):
+    wanted = "" if temp_dir is None else str(temp_dir)
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != wanted:
         with contextlib.suppress(duckdb.NotImplementedException):
-            con.execute(f"SET temp_directory = '{_quoted(str(temp_dir))}'")
+            con.execute(f"SET temp_directory = '{_quoted(wanted)}'")
 
 
 def _quoted(text: str) -> str:
@@ -84,7 +88,7 @@ def connect(
 
 
 def open_duckdb(
-    path: Path, memory_limit: str, temp_dir: Path, read_only: bool = False, attempts: int = 50
+    path: Path, memory_limit: str, temp_dir: Path | None, read_only: bool = False, attempts: int = 50
 ) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file with `apply_connection_settings`, retrying while another process holds its lock."""
     delay = 0.05

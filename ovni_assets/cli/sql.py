@@ -46,8 +46,8 @@ def open_snapshot(settings: OvniSettings) -> duckdb.DuckDBPyConnection:
     path = settings.serving_path
     if not path.exists():
         raise SqlError(f"no serving snapshot at {path}: run `ovni run` first to publish one")
-    con = open_duckdb(path, settings.sql_memory_limit, settings.duckdb_temp_dir, read_only=True)
-    con.execute("SET temp_directory = ''")  # no spilling: beyond the memory limit a statement stops
+    # no spill folder: beyond the memory limit a statement stops
+    con = open_duckdb(path, settings.sql_memory_limit, None, read_only=True)
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

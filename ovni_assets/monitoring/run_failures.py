@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-
-import dagster as dg
+from typing import TYPE_CHECKING
 
 from ovni_assets.keys import FAILURE_REASON_TAG
 from ovni_assets.settings import OvniSettings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def record_failed_run(
