@@ -93,6 +93,19 @@ class OvniSettings(BaseSettings):
         description="DuckDB memory limit of an `ovni sql` statement: a query that needs more stops with a "
         "clear message instead of taking the memory the pipeline and the API need.",
     )
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Where the daily backup schedule writes (`ovni backup`); set it (outside OVNI_HOME, "
+        "ideally another disk) to turn the schedule on. Unset: no scheduled backups.",
+    )
+    backup_keep: int = Field(
+        default=7, ge=1, description="Complete backups kept in the backup directory; older ones are removed."
+    )
+    backup_cron: str = Field(
+        default="30 2 * * *",
+        description="When the backup schedule runs (cron, UTC), once OVNI_BACKUP_DIR is set: daily, before "
+        "the Monday 03:00 fallback retrain.",
+    )
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )
@@ -104,6 +117,11 @@ class OvniSettings(BaseSettings):
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _absolute_backup_dir(cls, value: object) -> Path | None:
+        return None if value is None or str(value).strip() == "" else Path(str(value)).expanduser().resolve()
 
     @model_validator(mode="after")
     def _default_ui_urls(self) -> OvniSettings:

@@ -71,6 +71,18 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return run_sql_cli(args.query, output_format=args.format)
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from ovni_assets.cli.backup import backup_cli
+
+    return backup_cli(args.directory, args.keep)
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from ovni_assets.cli.backup import restore_cli
+
+    return restore_cli(args.directory, args.backup)
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -163,6 +175,27 @@ def build_parser() -> argparse.ArgumentParser:
     sql = add("sql", _cmd_sql, "Run read-only SQL on the serving snapshot and print a table.")
     sql.add_argument("query")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    backup = add(
+        "backup",
+        _cmd_backup,
+        "Write a complete, verified backup of OVNI_HOME into DIR (while the daemon and the API run).",
+    )
+    backup.add_argument("directory", metavar="DIR", help="Backup directory, outside OVNI_HOME.")
+    backup.add_argument(
+        "--keep",
+        type=_positive_int,
+        default=None,
+        help="Complete backups to keep (default OVNI_BACKUP_KEEP).",
+    )
+
+    restore = add(
+        "restore",
+        _cmd_restore,
+        "Verify a backup and restore it into a missing or empty OVNI_HOME (the newest complete one in DIR).",
+    )
+    restore.add_argument("directory", metavar="DIR", help="Backup directory, or one backup's folder.")
+    restore.add_argument("--backup", default=None, metavar="NAME", help="A given backup of DIR by name.")
     return parser
 
 
