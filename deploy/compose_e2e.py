@@ -4,7 +4,8 @@ Phases: a Docker engine (a private `dockerd` when none answers), Compose v2 and 
 when missing), the air-gapped base images (deploy/offline/), `docker compose build`, `up --wait`, the SodAI
 export copied into landing with `docker compose cp`, the daemon's sensors taking it to published predictions,
 the checks (/ready, /predict, the UI page, the MLflow champion, the Dagster code location, the MLflow host
-guard, ports bound to 127.0.0.1), a recreated service finding its state in the volumes, and `down -v`.
+guard, ports bound to 127.0.0.1), a recreated service finding its state in the volumes, every volume backed
+up, removed and restored (deploy/compose-volumes.sh) serving the same batch, and `down -v`.
 Only 127.0.0.1 is contacted from the host. Standard library only, so any Python 3 runs it.
 
 Environment (all optional):
@@ -25,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -323,6 +325,38 @@ def check_serving(ready: dict) -> str:
     return ready["model_version"]
 
 
+def wait_ready(seconds: float) -> dict:
+    deadline = time.monotonic() + seconds
+    status, ready = http(f"{API}/ready")
+    while not (status == 200 and ready.get("status") == "ready") and time.monotonic() < deadline:
+        time.sleep(5)
+        status, ready = http(f"{API}/ready")
+    if status != 200 or ready.get("status") != "ready":
+        raise Failed(f"/ready not ready within {seconds:.0f}s: {status} {ready}")
+    return ready
+
+
+def restore_volumes_from_backup(served: str) -> None:
+    """deploy/compose-volumes.sh as docs/operations.md tells an operator: back up every volume, lose them
+    all (`down -v`), restore, `up`: the same batch and champion are served."""
+    script = ["bash", str(REPO / "deploy" / "compose-volumes.sh"), "-p", PROJECT]
+    _, before = http(f"{API}/predictions?limit=500")
+    folder = Path(tempfile.mkdtemp(prefix="ovni-compose-volumes-"))
+    try:
+        run([*script, "backup", str(folder)], timeout=900, cwd=REPO)
+        (backup,) = folder.glob("ovni-volumes-*")
+        compose("down", "-v", "--timeout", "30", timeout=300)
+        run([*script, "restore", str(backup)], timeout=900, cwd=REPO)
+        compose("up", "-d", "--wait", "--wait-timeout", "600", timeout=900)
+        ready = wait_ready(300)
+        _, after = http(f"{API}/predictions?limit=500")
+        if ready.get("model_version") != served or champion_version() != served or after != before:
+            raise Failed(f"after the restore /ready says {ready}; expected model {served} and the same batch")
+        say(f"  restored from {backup.name}: model {served}, {len(after['items'])} predictions as before")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def check_ui() -> None:
     status, page = http(f"{UI}/")
     if status != 200 or "gradio" not in str(page).lower():
@@ -459,6 +493,8 @@ def main() -> int:
                     status, after = http(f"{API}/ready")
                 if status != 200 or after.get("model_version") != served or champion_version() != served:
                     raise Failed(f"after the restart /ready says {status} {after}, expected model {served}")
+            with Phase("volumes backed up, removed and restored"):
+                restore_volumes_from_backup(served)
         except BaseException:
             print_failure_context()
             raise
