@@ -106,6 +106,33 @@ class OvniSettings(BaseSettings):
         description="When the backup schedule runs (cron, UTC), once OVNI_BACKUP_DIR is set: daily, before "
         "the Monday 03:00 fallback retrain.",
     )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Incoming webhook (Slack, Teams, any JSON receiver) alerts are POSTed to: a `text` "
+        "field shown as is, plus `event`, `subject`, `home` and the event's own fields.",
+    )
+    alert_smtp_host: str | None = Field(default=None, description="SMTP server alerts are emailed through.")
+    alert_smtp_port: int = Field(default=25, description="Port of the SMTP server.")
+    alert_smtp_user: str | None = Field(default=None, description="SMTP login, when the server needs one.")
+    alert_smtp_password: str | None = Field(default=None, description="SMTP password of the login.")
+    alert_smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    alert_smtp_from: str | None = Field(default=None, description="Sender address (default ovni@<host>).")
+    alert_smtp_to: str = Field(default="", description="Comma-separated addresses alerts are emailed to.")
+    alert_cooldown_seconds: float = Field(
+        default=6 * 3600,
+        ge=0,
+        description="The same event about the same subject (a file, a run, a version) is not sent again "
+        "within this long: a file that stays held, or a daemon retrying, does not flood the channel.",
+    )
+    alert_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one delivery attempt may take before it counts as failed."
+    )
+    alert_retries: int = Field(
+        default=2, ge=0, description="Further attempts after a failed delivery, with doubling delays."
+    )
+    alert_retry_delay_seconds: float = Field(
+        default=1.0, ge=0, description="Delay before the first retry of a failed delivery."
+    )
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )
@@ -130,6 +157,10 @@ class OvniSettings(BaseSettings):
         self.dagster_ui_url = (self.dagster_ui_url or f"http://{host}:{self.dagster_port}").rstrip("/")
         self.mlflow_ui_url = (self.mlflow_ui_url or f"http://{host}:{self.mlflow_port}").rstrip("/")
         return self
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_smtp_to.split(",") if address.strip()]
 
     @property
     def landing_dir(self) -> Path:

@@ -14,6 +14,7 @@ from ovni_assets.model.registry import (
     registered_versions,
     write_model_versions,
 )
+from ovni_assets.monitoring.alerts import manual_promotion_alert, send_alert
 from ovni_assets.monitoring.triggers import MANUAL_PROMOTION_REASON
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, get_settings
 from ovni_assets.warehouse import connect, run_lock
@@ -54,6 +55,7 @@ def promote_cli(version: str) -> int:
     moved = f"{MODEL_NAME}@{CHAMPION_ALIAS} -> version {version}" + (
         f" (was {previous}, tagged {PREVIOUS_CHAMPION_TAG})" if previous else ""
     )
+    send_alert(settings, manual_promotion_alert(str(version), previous))
     try:
         _record_in_dagster(str(version), str(current.version) if current else None)
     except Exception as error:  # the alias moved, which is what the cycle reads; only the record is lost

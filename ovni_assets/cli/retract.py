@@ -35,7 +35,7 @@ def retract_cli(batch_id: str) -> int:
     )
     try:
         with open_stores(settings) as instance:
-            execute_job("ingest_job", instance, tags={TRIGGER_TAG: "retract"}, quiet=True)
+            execute_job("ingest_job", instance, settings, tags={TRIGGER_TAG: "retract"}, quiet=True)
     except RunFailed as failed:
         print(f"ovni retract: rebuilding after the retraction failed: {failed}", file=sys.stderr)
         return 1

@@ -81,7 +81,7 @@ def execute_cycle(settings: OvniSettings, instance: dg.DagsterInstance, force_re
             raise RunFailed(f"the cycle did not move on after its {step.kind} step: {step.reason}")
         print(f"ovni run: {step.kind}: {step.reason}", flush=True)
         result = execute_job(
-            step.job_name, instance, tags=step.run_tags("cli"), quiet=True, assets=step.assets
+            step.job_name, instance, settings, tags=step.run_tags("cli"), quiet=True, assets=step.assets
         )
         print(f"ovni run: {step_summary(step, result)}", flush=True)
         done.append(step)

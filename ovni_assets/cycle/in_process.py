@@ -30,6 +30,7 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str:
 def execute_job(
     job_name: str,
     instance: dg.DagsterInstance,
+    settings: OvniSettings,
     tags: dict[str, str] | None = None,
     quiet: bool = False,
     assets: tuple[str, ...] | None = None,
@@ -37,9 +38,10 @@ def execute_job(
     """Run one job of the code location in this process, recorded in the OVNI Dagster instance.
 
     `quiet` keeps the console to warnings (every event still lands in the instance's event log); `assets`
-    runs only those assets of the job.
+    runs only those assets of the job. A failed run is recorded (`record_failed_run`) as the daemon's are.
     """
     from ovni_assets.definitions import build_definitions
+    from ovni_assets.monitoring.run_failures import record_failed_run
 
     job = build_definitions().resolve_job_def(job_name)
     result = job.execute_in_process(
@@ -50,7 +52,9 @@ def execute_job(
         asset_selection=[dg.AssetKey(asset) for asset in assets] if assets else None,
     )
     if not result.success:
-        raise RunFailed(failure_reason(result))
+        reason = failure_reason(result)
+        record_failed_run(instance, settings, result.dagster_run, reason)
+        raise RunFailed(reason)
     return result
 
 

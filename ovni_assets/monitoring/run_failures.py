@@ -1,6 +1,6 @@
 """Failed pipeline runs, recorded once whoever finds them (the daemon's run-failure sensor, or `ovni run`
 failing the dead runs of its instance): the reason as a run tag, a line in `$OVNI_HOME/run_failures.jsonl`
-readable without the Dagster UI, and the MLflow run a dead training left RUNNING ended (KILLED).
+readable without the Dagster UI, the MLflow run a dead training left RUNNING ended (KILLED), and an alert.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ovni_assets.keys import FAILURE_REASON_TAG
+from ovni_assets.monitoring.alerts import run_failed_alert, send_alert
 from ovni_assets.settings import OvniSettings
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def record_failed_run(
         handle.write(json.dumps(line) + "\n")
     end_interrupted_runs(settings, run.run_id)
     instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: reason[:1000]})
+    send_alert(settings, run_failed_alert(settings, run.run_id, run.job_name, reason))
     return True
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from ovni_assets.data.schema import MAX_ID
 from tests.cli import run_ovni
+from tests.webhook import Receiver
 
 from .test_pipeline import land_all_but_the_last_week
 
@@ -179,9 +180,15 @@ def test_wrong_input_is_held_back_and_what_is_served_stays(serving_home, case):
         shutil.move(landing, home / f"{name}.ingested")
     write(home, landing)
 
-    result = run_ovni(home, "run", expect=1)
+    receiver = Receiver()
+    try:
+        result = run_ovni(home, "run", expect=1, env={"OVNI_ALERT_WEBHOOK_URL": receiver.url})
+    finally:
+        receiver.close()
 
     assert result.stderr.strip().splitlines()[-1].startswith(f"ovni run: rejected {name}: ")
+    (alert,) = receiver.bodies  # one alert: the held file (the run's failure is that same event)
+    assert alert["event"] == "file_held" and alert["file"] == name and reason in alert["text"]
     assert reason in result.stderr
     assert (home / "quarantine" / name).exists() and not landing.exists()
     assert reason in (home / "quarantine" / f"{name}.reason.txt").read_text()

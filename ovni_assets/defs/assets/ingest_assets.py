@@ -6,6 +6,7 @@ from ovni_assets.data.ingestion import RejectedFile, ingest_landing, wait_until_
 from ovni_assets.data.schema import SOURCE_TABLES, table_for_file_name
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
+from ovni_assets.monitoring.alerts import held_file_alert, send_alert
 from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import row_count
 
@@ -49,6 +50,10 @@ def raw_tables(
                 settle_seconds=settings.landing_settle_seconds,
             )
         except RejectedFile as rejected:
+            held = held_file_alert(
+                settings, context.run_id, rejected.file.name, rejected.reason, rejected.file.sha256
+            )
+            send_alert(settings, held)
             raise dg.Failure(
                 description=f"{rejected} (moved to quarantine/{rejected.file.name}; no table changed)",
                 metadata={

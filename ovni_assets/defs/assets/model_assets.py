@@ -4,8 +4,9 @@ import dagster as dg
 from pydantic import Field
 
 from ovni_assets.defs.resources import MlflowTracking, WarehouseResource
-from ovni_assets.keys import CHAMPION_VERSION, MODEL_VERSION
+from ovni_assets.keys import CHAMPION_VERSION, MODEL_VERSION, RETRAIN_REASON_TAG
 from ovni_assets.model.training import MAX_TRAIN_ROWS, MAX_TRAIN_WEEKS, VALIDATION_WEEKS
+from ovni_assets.monitoring.alerts import send_alert, training_alerts
 from ovni_assets.settings import CHAMPION_ALIAS, MODEL_NAME, OvniSettings
 
 
@@ -48,6 +49,15 @@ def purchase_model(
     with mlflow.training_run(context.run_id) as run, warehouse.get_connection() as con:
         outcome = challenger.train_challenger(con, settings, context.run_id, **config.model_dump())
     context.log.info(f"Model version {outcome.logged.version}: {outcome.decision.reason}")
+    for alert in training_alerts(
+        settings,
+        context.run_id,
+        context.run.tags.get(RETRAIN_REASON_TAG, ""),
+        outcome.logged.version,
+        outcome.decision.promote,
+        outcome.previous_champion,
+    ):
+        send_alert(settings, alert)
     return dg.MaterializeResult(metadata=outcome_metadata(outcome, run.info.experiment_id, settings))
 
 
