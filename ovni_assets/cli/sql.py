@@ -97,11 +97,20 @@ def _print_table(cursor: duckdb.DuckDBPyConnection, columns: list[str], types: l
         console.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", style="dim")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text value a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`) gets a leading
+    apostrophe, so it opens as the text it is; numbers and other values pass unchanged."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _print_csv(cursor: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([spreadsheet_safe(name) for name in columns])
     while batch := cursor.fetchmany(FETCH_BATCH):
-        writer.writerows(batch)
+        writer.writerows([spreadsheet_safe(value) for value in row] for row in batch)
 
 
 def _print_json(cursor: duckdb.DuckDBPyConnection, columns: list[str]) -> None:

@@ -16,6 +16,7 @@ See docs/ingestion.md.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import statistics
 import time
@@ -98,14 +99,14 @@ def landing_paths(landing_dir: Path) -> list[Path]:
         return []
     found = []
     for path in landing_dir.iterdir():
-        if table_for_file_name(path.name) is not None and path.is_file():
-            found.append((path.stat().st_mtime_ns, path.name, path))
+        if table_for_file_name(path.name) is not None and (path.is_symlink() or path.is_file()):
+            found.append((path.lstat().st_mtime_ns, path.name, path))
     return [path for _, _, path in sorted(found)]
 
 
 def unsettled_paths(landing_dir: Path, settle_seconds: float) -> list[Path]:
     """Landing files modified within the last `settle_seconds` (possibly still being written)."""
-    return [p for p in landing_paths(landing_dir) if not is_settled(p.stat().st_mtime_ns, settle_seconds)]
+    return [p for p in landing_paths(landing_dir) if not is_settled(p.lstat().st_mtime_ns, settle_seconds)]
 
 
 def wait_until_settled(
@@ -128,8 +129,12 @@ def scan_landing(landing_dir: Path, settle_seconds: float = 0.0) -> list[LandedF
     is left out (it is still being written)."""
     files = []
     for path in landing_paths(landing_dir):
-        before = path.stat()
+        before = path.lstat()
         if not is_settled(before.st_mtime_ns, settle_seconds):
+            continue
+        if path.is_symlink():  # never read through: identified by where it points, held by ingest_landing
+            link = hashlib.sha256(f"symlink:{os.readlink(path)}".encode()).hexdigest()
+            files.append(LandedFile(path, table_for_file_name(path.name), link, 0))
             continue
         sha256 = file_sha256(path)
         after = path.stat()
@@ -375,6 +380,12 @@ def ingest_landing(
         for index, file in enumerate(new_files):
             stage_name = f"stage_{index}"
             try:
+                if file.path.is_symlink():
+                    raise RejectedFile(
+                        file,
+                        f"is a symbolic link (to {os.readlink(file.path)}), not a file: OVNI does not follow "
+                        "links out of the landing zone; copy the file itself into landing/",
+                    )
                 problem = same_name_problem(file, names)
                 if problem:
                     raise RejectedFile(file, problem)

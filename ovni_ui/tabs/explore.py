@@ -10,7 +10,7 @@ import pandas as pd
 from ovni_ui import charts, views
 from ovni_ui.api_client import ApiRequestError
 from ovni_ui.catalogue import Catalogue
-from ovni_ui.formatting import day
+from ovni_ui.formatting import day, spreadsheet_safe
 from ovni_ui.page import AskedFor, Tab, handler
 
 FILTERS = ("customer_type", "segment", "brand")  # batch columns, each with a "<column>_filter" label
@@ -171,7 +171,7 @@ class ExploreTab(Tab):
         """Every row, as the spreadsheet of the page's language opens it in columns: Spanish Excel expects
         semicolons and decimal commas; both files are UTF-8 with a BOM so accents survive."""
         spanish = self.tr.lang == "es"
-        self._columns(batch).to_csv(
+        spreadsheet_safe(self._columns(batch)).to_csv(
             path,
             index=False,
             sep=";" if spanish else ",",

@@ -154,3 +154,23 @@ def test_sql_module_does_not_import_dagster():
     probe = "import sys, ovni_assets.cli.sql; print('dagster' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_csv_text_a_spreadsheet_would_run_is_neutralised(snapshot, capsys):
+    code, out, _ = run(
+        capsys,
+        "SELECT '=HYPERLINK(\"http://x\")' AS brand, '+56 9 1234' AS phone, '@SUM(A1)' AS note, "
+        "-1.5 AS delta, 'ok' AS plain, 'x' AS \"=name\"",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert row == {
+        "brand": '\'=HYPERLINK("http://x")',
+        "phone": "'+56 9 1234",
+        "note": "'@SUM(A1)",
+        "delta": "-1.5",  # a number stays a number
+        "plain": "ok",
+        "'=name": "x",
+    }

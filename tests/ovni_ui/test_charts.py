@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from ovni_ui import charts
+from ovni_ui.formatting import spreadsheet_safe
 from ovni_ui.i18n import Texts
 
 FEATURES = [
@@ -91,3 +92,10 @@ def test_the_quality_chart_marks_every_week_with_a_point():
 def test_a_version_without_validation_f1_draws_only_the_realized_line():
     spec = charts.chart_spec(charts.f1_per_week(Texts("en"), WEEKS, {}))
     assert {row["series"] for row in spec["data"]["values"]} == {"Realized F1"}
+
+
+def test_downloaded_csv_text_cannot_run_as_a_spreadsheet_formula():
+    frame = pd.DataFrame({"marca": ['=HYPERLINK("x")', "Coca", "-1+2", "@A1"], "p": [-0.5, 0.1, 0.2, 0.3]})
+    safe = spreadsheet_safe(frame)
+    assert safe["marca"].tolist() == ['\'=HYPERLINK("x")', "Coca", "'-1+2", "'@A1"]
+    assert safe["p"].tolist() == [-0.5, 0.1, 0.2, 0.3] and frame["marca"][0].startswith("=")

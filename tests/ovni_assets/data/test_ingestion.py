@@ -337,3 +337,20 @@ def test_real_sodai_files_ingest_completely(con, dirs, sodai_dir):
     assert report.rows_for("customers") == 1_569
     assert report.rows_for("products") == 971
     assert con.execute("SELECT count(*) FROM raw_transactions").fetchone()[0] == 178_850
+
+
+def test_a_symlink_in_landing_is_held_not_followed(con, dirs, tmp_path):
+    landing, quarantine = dirs
+    land_all(landing)
+    ingest_landing(con, landing, quarantine)
+    outside = tmp_path / "elsewhere" / "transacciones_secret.parquet"
+    outside.parent.mkdir()
+    TRANSACTIONS.assign(order_id=TRANSACTIONS["order_id"] + 1000).to_parquet(outside)
+    (landing / "transacciones_2024w02.parquet").symlink_to(outside)
+    before = warehouse_fingerprint(con)
+    with pytest.raises(RejectedFile) as raised:
+        ingest_landing(con, landing, quarantine)
+    assert "symbolic link" in raised.value.reason and str(outside) in raised.value.reason
+    held = quarantine / "transacciones_2024w02.parquet"
+    assert held.is_symlink() and not (landing / held.name).exists()  # the link moved, never read
+    assert outside.exists() and warehouse_fingerprint(con) == before
