@@ -432,3 +432,24 @@ class ReloadOut(BaseModel):
     model_version: str | None
     week_start: date | None
     errors: dict[str, str]
+
+
+class AlertRow(BaseModel):
+    at: str = Field(description="When the event happened (UTC, ISO 8601).")
+    event: str = Field(
+        description="file_held, run_failed, retrain_triggered, quality_dropped or champion_changed."
+    )
+    subject: str = Field(description="What it is about: a file, a Dagster run id, a model version.")
+    text: str = Field(description="The alert's text as sent.")
+    status: str = Field(
+        description="sent, partly sent, failed (no channel took it), suppressed (sent within the cooldown), "
+        "covered by file_held, or no channel (none configured)."
+    )
+    deliveries: dict[str, str] = Field(
+        default_factory=dict, description="Per channel (webhook, email): `ok` or the last error."
+    )
+
+
+class AlertsOut(BaseModel):
+    items: list[AlertRow] = Field(description="Recorded alerts, newest first.")
+    failed_deliveries: int = Field(description="How many of these could not be delivered on some channel.")

@@ -1,13 +1,19 @@
-"""Drift, realized quality and Prometheus metrics."""
+"""Drift, realized quality, alerts and Prometheus metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from ovni_assets.monitoring.alerts import recent_alerts
 from ovni_serving.deps import BundleDep
 from ovni_serving.metrics import CONTENT_TYPE
 from ovni_serving.schemas import (
+    AlertRow,
+    AlertsOut,
     DriftFeature,
     DriftOut,
     DriftRules,
@@ -104,6 +110,24 @@ def _training_order(row: ModelVersionRow) -> tuple[str, int]:
     """(trained_at, version number): sorted in reverse, newest first and versions without a date last."""
     version = row.model_version
     return (row.trained_at or "", int(version) if version.isdigit() else -1)
+
+
+@router.get(
+    "/alerts",
+    response_model=AlertsOut,
+    summary="The alerts OVNI sent (or could not send), newest first",
+)
+async def alerts(
+    request: Request, limit: Annotated[int, Query(ge=1, le=500, description="How many, newest first.")] = 50
+) -> AlertsOut:
+    records = await run_in_threadpool(recent_alerts, request.app.state.settings.home, limit)
+    rows = [
+        AlertRow(**{name: record.get(name) for name in AlertRow.model_fields if name in record})
+        for record in records
+        if {"at", "event", "subject", "text", "status"} <= record.keys()
+    ]
+    failed = sum(1 for row in rows if any(outcome != "ok" for outcome in row.deliveries.values()))
+    return AlertsOut(items=rows, failed_deliveries=failed)
 
 
 @router.get(
