@@ -116,6 +116,7 @@ def _training_order(row: ModelVersionRow) -> tuple[str, int]:
     "/alerts",
     response_model=AlertsOut,
     summary="The alerts OVNI sent (or could not send), newest first",
+    responses={422: {"model": ErrorOut}},
 )
 async def alerts(
     request: Request, limit: Annotated[int, Query(ge=1, le=500, description="How many, newest first.")] = 50
