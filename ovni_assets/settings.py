@@ -7,8 +7,10 @@ nor mlflow, so the serving package may use it.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +95,22 @@ class OvniSettings(BaseSettings):
         description="DuckDB memory limit of an `ovni sql` statement: a query that needs more stops with a "
         "clear message instead of taking the memory the pipeline and the API need.",
     )
+    timezone: str = Field(
+        default="America/Santiago",
+        description="IANA time zone whose calendar day judges whether the served batch is current (the "
+        "sales team's: a day starts at its midnight, not UTC's) and in which the daily freshness check runs.",
+    )
+    freshness_grace_days: int = Field(
+        default=2,
+        ge=0,
+        description="Days after the served week ends before its batch counts as stale: the week's "
+        "transactions file usually lands by the Monday or Tuesday after it, and the next batch follows.",
+    )
+    freshness_today: date | None = Field(
+        default=None,
+        description="Judge freshness as of this day instead of today in OVNI_TIMEZONE: pins the clock for "
+        "tests and rehearsals of what the page says on a given day. Leave unset in production.",
+    )
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )
@@ -104,6 +122,17 @@ class OvniSettings(BaseSettings):
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as America/Santiago or UTC"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _default_ui_urls(self) -> OvniSettings:
