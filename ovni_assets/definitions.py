@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ovni_assets.defs import backup, checks, cycle_sensors, jobs, sensors
+from ovni_assets.defs import backup, checks, cycle_sensors, jobs, schedules, sensors
 from ovni_assets.defs.assets import (
     clean_assets,
     feature_assets,
@@ -33,11 +33,16 @@ def build_definitions() -> dg.Definitions:
         asset_checks=[
             *checks.DATA_CHECKS,
             *checks.ML_CHECKS,
+            *checks.SERVING_CHECKS,
             *dg.load_asset_checks_from_modules(ASSET_MODULES),
         ],
         jobs=[*jobs.ALL_JOBS, backup.backup_job],
         sensors=[*sensors.ALL_SENSORS, cycle_sensors.cycle_sensor_every(settings.cycle_interval_seconds)],
-        schedules=[*cycle_sensors.CYCLE_SCHEDULES, *backup.backup_schedules(settings)],
+        schedules=[
+            *cycle_sensors.CYCLE_SCHEDULES,
+            schedules.served_week_schedule_in(settings.timezone),
+            *backup.backup_schedules(settings),
+        ],
         resources=resources_for(settings),
         executor=dg.in_process_executor,
     )

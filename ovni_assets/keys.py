@@ -15,6 +15,10 @@ SNAPSHOT_ASSET = "serving_snapshot"
 # What the features and monitoring of one ingest are built from: each must be newer than the raw tables.
 BUILT_FROM_RAW = (FEATURES_ASSET, DRIFT_ASSET, QUALITY_ASSET)
 
+# Asset checks and jobs the schedules name.
+SERVED_WEEK_CHECK = "served_week_is_current"  # on serving_snapshot: the served week is still current
+SERVED_WEEK_JOB = "served_week_job"  # runs that check alone
+
 # Materialization metadata keys.
 NEWEST_FEATURE_WEEK = "newest_feature_week"  # pair_features: the newest feature week (ISO date text)
 TARGET_WEEK = "target_week"  # pair_features and predictions: the week predicted (ISO date text)

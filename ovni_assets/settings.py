@@ -7,8 +7,10 @@ nor mlflow, so the serving package may use it.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,8 +105,8 @@ class OvniSettings(BaseSettings):
     )
     backup_cron: str = Field(
         default="30 2 * * *",
-        description="When the backup schedule runs (cron, UTC), once OVNI_BACKUP_DIR is set: daily, before "
-        "the Monday 03:00 fallback retrain.",
+        description="When the backup schedule runs (cron, in OVNI_TIMEZONE), once OVNI_BACKUP_DIR is set: "
+        "daily at night, while no one uses the page.",
     )
     alert_webhook_url: str | None = Field(
         default=None,
@@ -133,6 +135,22 @@ class OvniSettings(BaseSettings):
     alert_retry_delay_seconds: float = Field(
         default=1.0, ge=0, description="Delay before the first retry of a failed delivery."
     )
+    timezone: str = Field(
+        default="America/Santiago",
+        description="IANA time zone whose calendar day judges whether the served batch is current (the "
+        "sales team's: a day starts at its midnight, not UTC's) and in which the daily freshness check runs.",
+    )
+    freshness_grace_days: int = Field(
+        default=2,
+        ge=0,
+        description="Days after the served week ends before its batch counts as stale: the week's "
+        "transactions file usually lands by the Monday or Tuesday after it, and the next batch follows.",
+    )
+    freshness_today: date | None = Field(
+        default=None,
+        description="Judge freshness as of this day instead of today in OVNI_TIMEZONE: pins the clock for "
+        "tests and rehearsals of what the page says on a given day. Leave unset in production.",
+    )
     demo_weeks: int = Field(
         default=52, description="Weeks of demo data `ovni up` generates on a first start."
     )
@@ -149,6 +167,17 @@ class OvniSettings(BaseSettings):
     @classmethod
     def _absolute_backup_dir(cls, value: object) -> Path | None:
         return None if value is None or str(value).strip() == "" else Path(str(value)).expanduser().resolve()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as America/Santiago or UTC"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _default_ui_urls(self) -> OvniSettings:

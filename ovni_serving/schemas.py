@@ -103,6 +103,21 @@ class ReadyOut(BaseModel):
         "pairs bought so far are certain, the others are predicted for the days to come.",
     )
     snapshot_created_at: str | None
+    fresh: bool | None = Field(
+        default=None,
+        description="Whether the served week is still the current one: true until week_start + 7 days + "
+        "OVNI_FRESHNESS_GRACE_DAYS, today in OVNI_TIMEZONE. A stale batch is still served (status stays "
+        "`ready`): it is the best answer there is until the next one is published.",
+    )
+    fresh_until: date | None = Field(
+        default=None, description="The last day the served batch counts as current."
+    )
+    stale_days: int | None = Field(
+        default=None, ge=0, description="Days past fresh_until (0 while fresh): 1 on the first stale day."
+    )
+    stale_reason: str | None = Field(
+        default=None, description="Why the batch is stale, in words (null while it is fresh)."
+    )
     errors: dict[str, str] = Field(
         description="Last load error per part (registry, snapshot, bundle); the old bundle keeps serving."
     )
@@ -117,6 +132,10 @@ class ReadyOut(BaseModel):
                     "data_through": "2024-10-06",
                     "week_in_progress": False,
                     "snapshot_created_at": "2024-10-06T22:00:00",
+                    "fresh": True,
+                    "fresh_until": "2024-10-15",
+                    "stale_days": 0,
+                    "stale_reason": None,
                     "errors": {},
                 }
             ]

@@ -72,14 +72,16 @@ class OvniPage:
         return views.banner("error", self.error_text(error))
 
     def status(self) -> str:
-        """The header line after a call the API answered: what it serves now (or why it does not)."""
+        """The header line after a call the API answered: what it serves now (or why it does not), and
+        under it a notice when the served week is stale (the API still serves it)."""
         try:
             ready = self.api.ready()
         except ApiUnavailable as error:
             return self.error_banner(error)
-        return views.banner(
+        served = views.banner(
             "ok", self.tr("status_ok", version=ready["model_version"], week=ready["week_start"])
         )
+        return served + views.stale_notice(self.tr, ready)
 
     def threshold(self) -> float | None:
         """The champion's decision threshold, which the probability bars mark."""

@@ -5,6 +5,7 @@ Plain functions from API payloads to escaped HTML, so the page never shows raw J
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
@@ -18,6 +19,8 @@ CSS = """
 .ovni-banner {padding:.6rem .9rem; border-radius:8px; margin:.25rem 0; font-weight:500;}
 .ovni-banner.ok {background:#e8f4ec; color:#1d5b34; border:1px solid #b7dcc3;}
 .ovni-banner.error {background:#fdecec; color:#8a1c1c; border:1px solid #f3b8b8;}
+.ovni-notice {padding:.6rem .9rem; border-radius:8px; margin:.25rem 0; font-weight:600;
+  background:#fff4e0; color:#7a4100; border:1px solid #f0c27a;}
 .ovni-banner.info {background:var(--block-background-fill); color:var(--body-text-color-subdued);
   border:1px dashed var(--border-color-primary);}
 .ovni-card {border:1px solid var(--border-color-primary); border-radius:10px; padding:.9rem 1rem;
@@ -70,6 +73,34 @@ def _rows(pairs: list[tuple[str, Any]]) -> str:
 def banner(kind: str, text: str) -> str:
     """A one-line message; kind is ok, error or info."""
     return f'<div class="ovni-banner {kind}" role="status">{escape(text)}</div>'
+
+
+def stale_notice(tr: Texts, ready: dict, detail: str = "") -> str:
+    """The warning that the served week is past its time (empty unless `/ready` says it is stale). Its
+    own class, beside the status banner: a notice, not the state of the service."""
+    if ready.get("fresh") is not False or not ready.get("week_start"):
+        return ""
+    days = int(ready.get("stale_days") or 0)
+    text = tr("stale_notice", week=tr.long_date(ready["week_start"]), days=tr.days(days))
+    text = f"{text} {detail}".strip()
+    return f'<div class="ovni-notice" role="alert" data-stale-days="{days}">{escape(text)}</div>'
+
+
+def freshness(tr: Texts, ready: dict) -> str:
+    """How current the served week is: the stale notice with the day the next batch was due, or the day
+    the served week stays current until."""
+    if ready.get("fresh") is False:
+        detail = ""
+        if ready.get("week_start") and ready.get("fresh_until"):
+            next_week = date.fromisoformat(str(ready["week_start"])[:10]) + timedelta(days=7)
+            detail = tr(
+                "stale_detail", next_week=tr.long_date(next_week), until=tr.long_date(ready["fresh_until"])
+            )
+        return stale_notice(tr, ready, detail)
+    if ready.get("fresh") and ready.get("week_start") and ready.get("fresh_until"):
+        week, until = tr.long_date(ready["week_start"]), tr.long_date(ready["fresh_until"])
+        return banner("info", tr("fresh_note", week=week, until=until))
+    return ""
 
 
 def header(tr: Texts) -> str:

@@ -65,6 +65,19 @@ def _iso_date(text: Any) -> date | None:
     return date.fromisoformat(str(text)) if text not in (None, "") else None
 
 
+def _target_week_of(features: dict[str, Any]) -> date | None:
+    """The target week `pair_features` metadata names (older runs reported only the newest feature week)."""
+    target_week = _iso_date(features.get(TARGET_WEEK))
+    if target_week is None and (newest := _iso_date(features.get(NEWEST_FEATURE_WEEK))) is not None:
+        target_week = newest + timedelta(days=7)
+    return target_week
+
+
+def pipeline_target_week(instance: DagsterInstance) -> date | None:
+    """The target week of the newest features the pipeline built (event log), None before any."""
+    return _target_week_of(_metadata(_newest(instance, FEATURES_ASSET)))
+
+
 def ingested_hashes(settings: OvniSettings, wait: bool) -> set[str]:
     """sha256 of every ingested file. `wait=False` raises WarehouseBusy instead of waiting for a run."""
     from ovni_assets.data.ingestion import known_hashes
@@ -147,9 +160,7 @@ def read_cycle_facts(
     raw = [record.storage_id for asset in RAW_ASSETS if (record := _newest(instance, asset))]
     built = [_newest(instance, asset) for asset in BUILT_FROM_RAW]
     features = _metadata(built[0])
-    target_week = _iso_date(features.get(TARGET_WEEK))
-    if target_week is None and (newest := _iso_date(features.get(NEWEST_FEATURE_WEEK))) is not None:
-        target_week = newest + timedelta(days=7)
+    target_week = _target_week_of(features)
 
     batch = _metadata(_newest(instance, PREDICTIONS_ASSET))
     latest_batch = None

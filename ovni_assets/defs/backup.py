@@ -58,7 +58,7 @@ def backup_schedules(settings: OvniSettings) -> list[dg.ScheduleDefinition]:
             name="backup_schedule",
             job=backup_job,
             cron_schedule=settings.backup_cron,
-            execution_timezone="UTC",
+            execution_timezone=settings.timezone,
             default_status=dg.DefaultScheduleStatus.RUNNING,
             description=f"`ovni backup` into {settings.backup_dir} (OVNI_BACKUP_DIR), keeping the newest "
             f"{settings.backup_keep}.",

@@ -1,6 +1,7 @@
 """Asset checks. Raw and clean tables: row counts, key uniqueness, referential integrity, date range.
 Features, predictions and the model: every active customer has candidates and predictions, features are
-present where they are defined, probabilities are probabilities, the model beats the simple rule."""
+present where they are defined, probabilities are probabilities, the model beats the simple rule. The
+served snapshot: its week is still the current one (read from serving.duckdb, never the warehouse)."""
 
 from datetime import date, timedelta
 
@@ -8,12 +9,17 @@ import dagster as dg
 import duckdb
 
 from ovni_assets.backtest import RULE_MIN_WEEKS
+from ovni_assets.cycle.facts import pipeline_target_week
 from ovni_assets.data.ingestion import EARLIEST_PLAUSIBLE_DATE
 from ovni_assets.data.schema import SOURCE_TABLES
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.features.model_inputs import FEATURE_COLUMNS
+from ovni_assets.keys import SERVED_WEEK_CHECK, SNAPSHOT_ASSET
 from ovni_assets.model.metrics import f1_from_counts
 from ovni_assets.model.rows import actual_purchases
+from ovni_assets.monitoring.freshness import freshness_for, where_the_delay_is
+from ovni_assets.prediction.snapshot import published_target_week
+from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import table_exists
 
 # Features that are undefined for some rows, and for which rows: discovery pairs were never bought (no
@@ -333,6 +339,50 @@ def purchase_model_beats_the_rule(warehouse: WarehouseResource) -> dg.AssetCheck
     )
 
 
+@dg.asset_check(
+    asset=SNAPSHOT_ASSET,
+    name=SERVED_WEEK_CHECK,
+    description="The week the published serving.duckdb predicts is still the current one: today (in "
+    "OVNI_TIMEZONE) is before its target week + 7 days + OVNI_FRESHNESS_GRACE_DAYS. Warns when it is "
+    "not (a stale batch is still served) and says whether the pipeline already has newer data. Reads the "
+    "snapshot read-only and the event log, never the warehouse; `served_week_schedule` runs it daily.",
+)
+def served_week_is_current(
+    context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[OvniSettings]
+) -> dg.AssetCheckResult:
+    served = published_target_week(settings.serving_path)
+    pipeline_week = pipeline_target_week(context.instance)
+    pipeline = {"pipeline_target_week": str(pipeline_week) if pipeline_week else ""}
+    if served is None:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="nothing is served: no readable serving.duckdb yet",
+            metadata={"reason": "no readable serving snapshot", **pipeline},
+        )
+    freshness = freshness_for(served, settings)
+    reason = (
+        f"{freshness.reason}; {where_the_delay_is(freshness, pipeline_week)}"
+        if not freshness.fresh
+        else f"current until {freshness.fresh_until}"
+    )
+    return dg.AssetCheckResult(
+        passed=freshness.fresh,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=reason,
+        metadata={
+            "served_target_week": str(freshness.target_week),
+            "today": str(freshness.today),
+            "timezone": settings.timezone,
+            "days_late": freshness.days_late,
+            "grace_days": freshness.grace_days,
+            "fresh_until": str(freshness.fresh_until),
+            "reason": reason,
+            **pipeline,
+        },
+    )
+
+
 DATA_CHECKS = [
     *(_raw_rows_match_registry(kind) for kind in SOURCE_TABLES),
     raw_transactions_date_range,
@@ -349,3 +399,4 @@ ML_CHECKS = [
     predictions_cover_active_customers,
     purchase_model_beats_the_rule,
 ]
+SERVING_CHECKS = [served_week_is_current]

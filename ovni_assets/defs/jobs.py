@@ -1,6 +1,8 @@
-"""Jobs: what a run materializes. Every job runs in one process (see `WarehouseResource`)."""
+"""Jobs: what a run materializes (or checks). Every job runs in one process (see `WarehouseResource`)."""
 
 import dagster as dg
+
+from ovni_assets.keys import SERVED_WEEK_CHECK, SERVED_WEEK_JOB, SNAPSHOT_ASSET
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -28,4 +30,12 @@ weekly_job = dg.define_asset_job(
     "snapshot.",
 )
 
-ALL_JOBS = [ingest_job, train_job, predict_job, weekly_job]
+served_week_job = dg.define_asset_job(
+    SERVED_WEEK_JOB,
+    selection=dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey(SNAPSHOT_ASSET), SERVED_WEEK_CHECK)),
+    description="Only the check `served_week_is_current`: whether the served week is still current. It "
+    "materializes nothing, reads serving.duckdb read-only and needs no `warehouse` resource, so it never "
+    "takes the run lock; `served_week_schedule` runs it every morning, since time passes without runs.",
+)
+
+ALL_JOBS = [ingest_job, train_job, predict_job, weekly_job, served_week_job]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -91,6 +91,12 @@ def published_batch_id(serving_path: Path) -> str | None:
     """The batch id in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
     rows = _published_rows(serving_path, "SELECT batch_id FROM snapshot_info LIMIT 1")
     return rows[0][0] if rows else None
+
+
+def published_target_week(serving_path: Path) -> date | None:
+    """The target week in the serving snapshot's `snapshot_info`, or None when there is no readable one."""
+    rows = _published_rows(serving_path, "SELECT target_week FROM snapshot_info LIMIT 1")
+    return rows[0][0] if rows and rows[0][0] is not None else None
 
 
 def published_model_versions(serving_path: Path) -> set[str] | None:

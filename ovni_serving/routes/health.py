@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ovni_assets.monitoring.freshness import freshness_for
 from ovni_serving.deps import BundleDep, StoreDep
 from ovni_serving.schemas import ErrorOut, HealthOut, ModelOut, ReadyOut
 
@@ -28,10 +29,16 @@ async def health() -> HealthOut:
     "/ready",
     response_model=ReadyOut,
     summary="A model and a snapshot are loaded",
+    description="200 once a model and a snapshot are loaded, whatever their age: `fresh`, `fresh_until`, "
+    "`stale_days` and `stale_reason` say whether the served week is still the current one (judged today in "
+    "OVNI_TIMEZONE, with OVNI_FRESHNESS_GRACE_DAYS after the week). A stale batch is still the best answer "
+    "to serve, so it stays `ready`; 503 only while nothing is loaded.",
     responses={503: {"model": ReadyOut, "description": "Still loading (see errors)."}},
 )
-async def ready(store: StoreDep):
+async def ready(store: StoreDep, request: Request):
     bundle = store.bundle
+    # judged on every call: a batch goes stale with the calendar, not with a reload
+    freshness = freshness_for(bundle.snapshot.target_week, request.app.state.settings) if bundle else None
     body = ReadyOut(
         status="ready" if bundle else "preparing" if store.awaiting_first_snapshot() else "loading",
         model_version=bundle.version if bundle else None,
@@ -39,6 +46,10 @@ async def ready(store: StoreDep):
         data_through=bundle.snapshot.data_through if bundle else None,
         week_in_progress=bundle.snapshot.in_progress if bundle else None,
         snapshot_created_at=bundle.snapshot.created_at if bundle else None,
+        fresh=freshness.fresh if freshness else None,
+        fresh_until=freshness.fresh_until if freshness else None,
+        stale_days=freshness.days_late if freshness else None,
+        stale_reason=freshness.reason if freshness else None,
         errors={part: without_paths(message) for part, message in store.status().items()},
     )
     if bundle is None:

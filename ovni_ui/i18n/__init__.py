@@ -7,12 +7,43 @@ so a key names a single text wherever the page shows it.
 
 from __future__ import annotations
 
+from datetime import date
 from types import ModuleType
 
 from ovni_ui.i18n import common, consult, explore, model, recommend
 from ovni_ui.i18n import help as help_tab  # as `help`, it would hide the builtin
 
 LANG_NAMES = {"es": "Español", "en": "English"}
+MONTHS = {
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
 CATALOGUES = (common, recommend, consult, explore, model, help_tab)
 
 
@@ -55,6 +86,18 @@ class Texts:
         if self.lang == "es":
             text = text.replace(",", "\u202f").replace(".", ",")
         return text
+
+    def long_date(self, value: date | str) -> str:
+        """A day written out as people read it: es-CL "7 de octubre de 2024", en "October 7, 2024"."""
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        month = MONTHS[self.lang][day.month - 1]
+        if self.lang == "es":
+            return f"{day.day} de {month} de {day.year}"
+        return f"{month} {day.day}, {day.year}"
+
+    def days(self, count: int) -> str:
+        """A number of days with its noun in the right number (1 día, 3 días)."""
+        return self("days_one") if count == 1 else self("days_many", days=count)
 
     def percent(self, value: float | None) -> str:
         """A probability in [0, 1] as a percentage with one decimal."""

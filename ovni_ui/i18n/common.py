@@ -11,6 +11,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "<b>Modelo y monitoreo</b>."
         ),
         "status_ok": "Servicio en línea · modelo v{version} · predicciones para la semana del {week}",
+        "stale_notice": (
+            "Las predicciones servidas son de la semana del {week}; llevan {days} de atraso: revise la "
+            "llegada de datos."
+        ),
+        "fresh_note": "Predicciones al día: semana del {week}, vigentes hasta el {until}.",
+        "days_one": "1 día",
+        "days_many": "{days} días",
         "api_down": (
             "El servicio de predicciones no responde. Intente de nuevo en unos minutos; si el problema "
             "sigue, avise al equipo de datos."
@@ -51,6 +58,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "<b>Model and monitoring</b>."
         ),
         "status_ok": "Service online · model v{version} · predictions for the week of {week}",
+        "stale_notice": (
+            "The served predictions are for the week of {week}; they are {days} late: check that the "
+            "data has arrived."
+        ),
+        "fresh_note": "Predictions up to date: week of {week}, current until {until}.",
+        "days_one": "1 day",
+        "days_many": "{days} days",
         "api_down": (
             "The prediction service is not responding. Please try again in a few minutes; if the problem "
             "persists, tell the data team."

@@ -33,7 +33,9 @@ TEXTS: dict[str, dict[str, str]] = {
 Las transacciones, clientes y productos del sistema de la distribuidora llegan cada semana. El proceso
 semanal los limpia, calcula el historial de cada cliente y producto, reentrena el modelo cuando hace
 falta y publica las predicciones de la semana siguiente. Esta página las consulta al servicio de
-predicciones; no guarda datos propios.
+predicciones; no guarda datos propios. Si las predicciones servidas ya pasaron su semana (y los días de
+margen para que lleguen los datos), un aviso bajo el encabezado dice de qué semana son y cuántos días de
+atraso llevan: siguen siendo la mejor estimación disponible, pero conviene revisar la llegada de datos.
 """,
     },
     "en": {
@@ -67,7 +69,10 @@ predicciones; no guarda datos propios.
 ### Where the data comes from
 The distributor's transactions, customers and products arrive every week. The weekly process cleans
 them, computes each customer's and product's history, retrains the model when needed and publishes next
-week's predictions. This page reads them from the prediction service; it stores no data of its own.
+week's predictions. This page reads them from the prediction service; it stores no data of its own. When
+the served predictions are past their week (and the days of grace for the data to arrive), a notice under
+the header says which week they are for and how many days late they are: they are still the best estimate
+available, but the data's arrival is worth checking.
 """,
     },
 }

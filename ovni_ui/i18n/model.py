@@ -4,6 +4,7 @@ with its states."""
 TEXTS: dict[str, dict[str, str]] = {
     "es": {
         "tab_model": "Modelo y monitoreo",
+        "stale_detail": "Las de la semana del {next_week} debían estar publicadas a más tardar el {until}.",
         "refresh": "Actualizar",
         "champion_title": "Modelo en producción (campeón)",
         "version": "Versión",
@@ -63,6 +64,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "tab_model": "Model and monitoring",
+        "stale_detail": "Those for the week of {next_week} were due by {until}.",
         "refresh": "Refresh",
         "champion_title": "Model in production (champion)",
         "version": "Version",

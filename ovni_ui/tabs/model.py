@@ -62,8 +62,10 @@ class ModelTab(Tab):
     def monitoring(self) -> tuple:
         """Champion card, version history, realized F1 per week against validation, drift per feature.
 
-        Outputs: message, champion card, versions, quality note, quality chart, drift note, drift chart. A
-        chart without enough data is hidden and its note, right above it, says why."""
+        Outputs: message (how current the served week is), champion card, versions, quality note, quality
+        chart, drift note, drift chart. A chart without enough data is hidden and its note, right above it,
+        says why."""
+        served = views.freshness(self.tr, self.api.ready())
         model = self.api.model()
         registered = self.api.model_versions()
         quality_rows = [q for q in self.api.quality() if q.get("f1") is not None]
@@ -74,7 +76,7 @@ class ModelTab(Tab):
         versions = self._versions(registered, quality_rows)
         quality_note, quality_chart = self._quality(registered, quality_rows)
         drift_note, drift_chart = self._drift(self.api.drift())
-        return "", card, versions, quality_note, quality_chart, drift_note, drift_chart
+        return served, card, versions, quality_note, quality_chart, drift_note, drift_chart
 
     def _versions(self, registered: list[dict], quality_rows: list[dict]) -> pd.DataFrame:
         """Every registered version (newest first) with the realized F1 of its weeks, numbers formatted."""

@@ -1,5 +1,6 @@
 """Fixtures of the UI tests: `ovni serve` and `ovni ui` processes over the session's served home (see
-served.py and the `served_home` fixture of tests/conftest.py)."""
+served.py and the `served_home` fixture of tests/conftest.py). The API judges the served week as of a pinned
+day, `STALE_DAYS` days past its time, so the page's stale notice is there whatever the date."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from .served import (
     CHROMIUM_ARGS,
     Server,
     free_port,
+    served_week,
+    stale_by,
     start_api,
     start_ui,
 )
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Server", "free_port", "start_api", "start_ui"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Server", "free_port", "served_week", "start_api", "start_ui"]
+
+STALE_DAYS = 3
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +33,7 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def api_server(served_home: Path, logs_dir: Path) -> Iterator[Server]:
-    server = start_api(served_home, logs_dir)
+    server = start_api(served_home, logs_dir, env=stale_by(served_home, STALE_DAYS))
     yield server
     server.stop()
 

@@ -9,8 +9,10 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
@@ -99,16 +101,32 @@ def start_server(args: list[str], env: dict[str, str], log: Path, probe_path: st
     pytest.fail(f"ovni {args[0]} not ready at {url}{probe_path} within {timeout:.0f}s:\n{server.output()}")
 
 
-def start_api(home: Path, log_dir: Path, port: int | None = None) -> Server:
-    """`ovni serve` on `port` (a free one by default; the same one to bring a stopped API back)."""
+def start_api(
+    home: Path, log_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> Server:
+    """`ovni serve` on `port` (a free one by default; the same one to bring a stopped API back), with
+    `env` on top of the usual environment."""
     port = port or free_port()
     return start_server(
         ["serve", "--port", str(port)],
-        base_env(home),
+        base_env(home) | (env or {}),
         log_dir / f"api-{port}-{time.monotonic_ns()}.log",
         "/ready",
         API_READY_SECONDS,
     )
+
+
+def served_week(home: Path) -> date:
+    """The target week of the home's published snapshot."""
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        return con.execute("SELECT target_week FROM snapshot_info").fetchone()[0]
+
+
+def stale_by(home: Path, days: int) -> dict[str, str]:
+    """The environment that has the API judge the home's served week `days` days late (the default grace
+    of 2 days after the week: the last fresh day is the target week + 8 days)."""
+    today = served_week(home) + timedelta(days=8 + days)
+    return {"OVNI_FRESHNESS_TODAY": today.isoformat(), "OVNI_FRESHNESS_GRACE_DAYS": "2"}
 
 
 def start_ui(home: Path, api_url: str, log_dir: Path, lang: str = "es") -> Server:

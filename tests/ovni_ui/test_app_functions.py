@@ -14,6 +14,8 @@ from gradio_client import Client
 from ovni_ui.i18n import Texts
 from ovni_ui.whatif import BEHAVIOURS, readable_behaviours, simulated_row
 
+from .conftest import STALE_DAYS, served_week
+
 pytestmark = pytest.mark.slow
 
 PRODUCT_ROW = re.compile(r'data-product-id="(\d+)"')
@@ -70,6 +72,28 @@ def test_page_load_reports_the_served_model_and_lists_every_customer(client: Cli
     assert len(customer_ids) == listed["total"]
     served = api.get("/predictions", params={"week_start": week, "limit": 1000}).json()
     assert {item["customer_id"] for item in served["items"]} <= set(customer_ids)
+
+
+def test_a_stale_week_is_noticed_under_the_status_on_the_first_screen(
+    client: Client, english_client: Client, api: httpx.Client, served_home
+):
+    ready = api.get("/ready").json()
+    assert (ready["status"], ready["fresh"], ready["stale_days"]) == ("ready", False, STALE_DAYS)
+    week = served_week(served_home)
+    status, *_ = client.predict(api_name="/load_page")
+    assert "ovni-banner ok" in status  # still served
+    es_date = Texts("es").long_date(week)
+    assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", es_date)
+    assert (
+        f"Las predicciones servidas son de la semana del {es_date}; llevan {STALE_DAYS} días de atraso: "
+        "revise la llegada de datos."
+    ) in status
+    assert f'data-stale-days="{STALE_DAYS}"' in status and 'role="alert"' in status
+    status, *_ = english_client.predict(api_name="/load_page")
+    assert (
+        f"The served predictions are for the week of {Texts('en').long_date(week)}; they are "
+        f"{STALE_DAYS} days late: check that the data has arrived."
+    ) in status
 
 
 def test_recommendations_are_the_rows_the_api_returns(client: Client, api: httpx.Client, customer_id: int):
@@ -255,6 +279,7 @@ def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Clie
     )
     quality, drift = chart_rows(quality), chart_rows(drift)
     assert "ovni-banner error" not in message
+    assert f"llevan {STALE_DAYS} días de atraso" in message  # the served week's state, in this tab too
     model = api.get("/model").json()
     assert f"v{model['version']}" in champion
     threshold = Texts("es").percent(model["threshold"])

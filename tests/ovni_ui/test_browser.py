@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, Server, start_api, start_ui
+from .conftest import CHROMIUM, CHROMIUM_ARGS, STALE_DAYS, Server, start_api, start_ui
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -106,6 +106,9 @@ def test_page_loads_offline_with_title_tabs_and_the_served_model(open_page, ui_s
     wait_loaded(page, ui_server.url + "/")
     ready = api.get("/ready").json()
     expect(page.locator("#ovni-status")).to_contain_text(f"modelo v{ready['model_version']}")
+    notice = page.locator("#ovni-status .ovni-notice")  # the API judges the served week 3 days late
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(f"llevan {STALE_DAYS} días de atraso: revise la llegada de datos.")
     expect(page.locator("h1")).to_have_text("OVNI · Predicción de compras")
     assert page.get_by_role("tab").all_inner_texts() == TABS_ES
     assert page.title() == "OVNI · Qué ofrecer la próxima semana"
@@ -337,6 +340,7 @@ def bar_tooltip(page: Page, plot: str) -> str:
     the bar's column until Vega shows one."""
     canvas = page.locator(f"{plot} canvas")
     expect(canvas).to_be_visible(timeout=WAIT_MS)
+    canvas.scroll_into_view_if_needed()  # the pointer only hovers what is inside the viewport
     box = canvas.bounding_box()
     tooltip = page.locator("#vg-tooltip-element")
     for x, step in itertools.product((90, 70, 110), range(5, 20)):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import string
+from datetime import date
 
 import pytest
 
+from ovni_ui import views
 from ovni_ui.config import DEFAULT_API_URL, load_config
 from ovni_ui.i18n import TEXTS, Texts
 
@@ -38,6 +40,48 @@ def test_numbers_follow_the_language():
     assert Texts("es").number(1234.5, 1) == "1\u202f234,5"
     assert Texts("en").number(1234.5, 1) == "1,234.5"
     assert Texts("es").number(None) == "—"
+
+
+def test_dates_are_written_out_as_in_chile_or_in_english():
+    assert Texts("es").long_date("2024-10-07") == "7 de octubre de 2024"
+    assert Texts("es").long_date(date(2024, 1, 1)) == "1 de enero de 2024"
+    assert Texts("en").long_date("2024-10-07T00:00:00") == "October 7, 2024"
+    assert (Texts("es").days(1), Texts("es").days(4)) == ("1 día", "4 días")
+    assert (Texts("en").days(1), Texts("en").days(4)) == ("1 day", "4 days")
+
+
+STALE = {"week_start": "2024-10-07", "fresh": False, "fresh_until": "2024-10-15", "stale_days": 1}
+FRESH = {"week_start": "2024-10-07", "fresh": True, "fresh_until": "2024-10-15", "stale_days": 0}
+
+
+def test_a_stale_week_gets_a_notice_and_a_fresh_one_none():
+    notice = views.stale_notice(Texts("es"), STALE)
+    assert 'class="ovni-notice"' in notice and 'data-stale-days="1"' in notice
+    assert (
+        "Las predicciones servidas son de la semana del 7 de octubre de 2024; llevan 1 día de atraso: "
+        "revise la llegada de datos."
+    ) in notice
+    assert "they are 1 day late" in views.stale_notice(Texts("en"), STALE)
+    assert views.stale_notice(Texts("es"), FRESH) == ""
+    assert views.stale_notice(Texts("es"), {"week_start": None, "fresh": None}) == ""  # an older API
+
+
+def test_the_model_tab_says_until_when_a_fresh_week_is_current():
+    assert views.freshness(Texts("es"), FRESH) == views.banner(
+        "info",
+        "Predicciones al día: semana del 7 de octubre de 2024, vigentes hasta el 15 de octubre de 2024.",
+    )
+    assert "current until October 15, 2024" in views.freshness(Texts("en"), FRESH)
+    stale = views.freshness(Texts("es"), STALE)
+    assert stale.startswith(views.stale_notice(Texts("es"), STALE)[: -len("</div>")])
+    assert stale.endswith(
+        "Las de la semana del 14 de octubre de 2024 debían estar publicadas a más tardar el 15 de octubre de "
+        "2024.</div>"
+    )
+    assert "Those for the week of October 14, 2024 were due by October 15, 2024." in views.freshness(
+        Texts("en"), STALE
+    )
+    assert views.freshness(Texts("es"), {"fresh": None}) == ""
 
 
 def test_unknown_language_is_refused():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+import httpx
 import pytest
 from builders import FEATURES, TARGET_WEEK, make_world, publish_snapshot, train_pipeline
 from fastapi.testclient import TestClient
 
+from ovni_assets.monitoring.freshness import today_in
+from ovni_assets.settings import OvniSettings
 from ovni_serving.app import create_app
 
 
@@ -53,8 +58,16 @@ def test_ready_is_loading_not_preparing_once_a_snapshot_is_published(new_home):
     assert response.status_code == 503 and response.json()["status"] == "loading"
 
 
-def test_ready_names_the_served_version_and_week(client, served):
-    body = client.get("/ready").json()
+def ready_on(served, today: date) -> httpx.Response:
+    """`GET /ready` of an app over `served` that judges freshness on `today` (OVNI_FRESHNESS_TODAY)."""
+    app = create_app(OvniSettings(home=served.settings.home, freshness_today=today), poll=False)
+    assert app.state.store.refresh(), app.state.store.errors
+    with TestClient(app) as client:
+        return client.get("/ready")
+
+
+def test_ready_names_the_served_version_and_week(served):
+    body = ready_on(served, TARGET_WEEK + timedelta(days=3)).json()
     assert body == {
         "status": "ready",
         "model_version": served.version,
@@ -62,8 +75,34 @@ def test_ready_names_the_served_version_and_week(client, served):
         "data_through": None,  # the test snapshot does not say
         "week_in_progress": False,
         "snapshot_created_at": "2024-10-06T22:00:00",
+        "fresh": True,
+        "fresh_until": str(TARGET_WEEK + timedelta(days=8)),  # the week, then 2 days of grace
+        "stale_days": 0,
+        "stale_reason": None,
         "errors": {},
     }
+
+
+def test_ready_stays_ready_when_the_served_week_is_stale_and_says_why(served):
+    last_fresh = TARGET_WEEK + timedelta(days=8)
+    assert ready_on(served, last_fresh).json()["fresh"] is True
+    at_boundary = ready_on(served, last_fresh + timedelta(days=1))
+    assert at_boundary.status_code == 200
+    body = at_boundary.json()
+    assert (body["status"], body["fresh"], body["stale_days"]) == ("ready", False, 1)
+    late = ready_on(served, last_fresh + timedelta(days=10)).json()
+    assert (late["status"], late["fresh"], late["stale_days"]) == ("ready", False, 10)
+    assert late["stale_reason"].startswith(f"the served predictions are for the week of {TARGET_WEEK}")
+    assert "is 10 days late on 2024-10-25" in late["stale_reason"]
+
+
+def test_ready_judges_freshness_today_in_the_configured_time_zone(client, served):
+    """Unpinned, the day is today's in OVNI_TIMEZONE: the test snapshot's 2024 week is long past."""
+    before = today_in("America/Santiago")
+    body = client.get("/ready").json()
+    after = today_in("America/Santiago")  # the same day, unless Santiago's midnight fell in between
+    assert body["fresh"] is False and body["fresh_until"] == str(TARGET_WEEK + timedelta(days=8))
+    assert body["stale_days"] in {(day - TARGET_WEEK).days - 8 for day in (before, after)}
 
 
 def test_model_describes_the_champion(client, served):
