@@ -17,6 +17,7 @@ from ovni_assets.features.model_inputs import FEATURE_COLUMNS
 from ovni_assets.keys import SERVED_WEEK_CHECK, SNAPSHOT_ASSET
 from ovni_assets.model.metrics import f1_from_counts
 from ovni_assets.model.rows import actual_purchases
+from ovni_assets.monitoring.alerts import send_alert, stale_data_alert
 from ovni_assets.monitoring.freshness import freshness_for, where_the_delay_is
 from ovni_assets.prediction.snapshot import published_target_week
 from ovni_assets.settings import OvniSettings
@@ -366,6 +367,9 @@ def served_week_is_current(
         if not freshness.fresh
         else f"current until {freshness.fresh_until}"
     )
+    if not freshness.fresh:
+        alert = stale_data_alert(settings, context.run.run_id, str(freshness.target_week), reason)
+        send_alert(settings, alert)
     return dg.AssetCheckResult(
         passed=freshness.fresh,
         severity=dg.AssetCheckSeverity.WARN,

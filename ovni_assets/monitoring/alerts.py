@@ -224,6 +224,15 @@ def run_failed_alert(settings: OvniSettings, run_id: str, job: str, reason: str)
     )
 
 
+def stale_data_alert(settings: OvniSettings, run_id: str, served_week: str, reason: str) -> Alert:
+    return Alert(
+        AlertEvent.DATA_STALE,
+        f"week {served_week}",
+        f"The served predictions are stale: {reason}.",
+        {"served_week": served_week, "run_id": run_id, "dagster_run": dagster_run_link(settings, run_id)},
+    )
+
+
 def manual_promotion_alert(version: str, previous: str | None) -> Alert:
     was = f" (was version {previous})" if previous else ""
     return Alert(

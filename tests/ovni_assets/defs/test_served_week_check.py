@@ -17,6 +17,7 @@ from ovni_assets.defs.checks import served_week_is_current
 from ovni_assets.defs.schedules import served_week_schedule_in
 from ovni_assets.settings import OvniSettings, get_settings
 from ovni_assets.warehouse import run_lock
+from tests.webhook import Receiver
 
 SERVED = date(2024, 10, 7)
 
@@ -42,10 +43,16 @@ def features_built(instance: dg.DagsterInstance, target_week: date) -> None:
     instance.report_dagster_event(event, run_id=RUNLESS_RUN_ID, timestamp=time.time())
 
 
-def evaluate(settings: OvniSettings, instance: dg.DagsterInstance) -> tuple[dg.AssetCheckResult, dict]:
-    context = dg.build_asset_check_context(resources={"settings": settings}, instance=instance)
-    result = served_week_is_current(context)
-    return result, {key: getattr(value, "value", value) for key, value in result.metadata.items()}
+def evaluate(settings: OvniSettings, instance: dg.DagsterInstance) -> tuple[dg.AssetCheckEvaluation, dict]:
+    """The check run alone in a job, as `served_week_job` runs it, on these settings."""
+    job = dg.define_asset_job("check_alone", selection=dg.AssetSelection.checks(served_week_is_current))
+    defs = dg.Definitions(asset_checks=[served_week_is_current], jobs=[job], resources={"settings": settings})
+    (evaluation,) = (
+        defs.resolve_job_def("check_alone")
+        .execute_in_process(instance=instance)
+        .get_asset_check_evaluations()
+    )
+    return evaluation, {key: getattr(value, "value", value) for key, value in evaluation.metadata.items()}
 
 
 def pinned(settings: OvniSettings, today: date) -> OvniSettings:
@@ -128,3 +135,22 @@ def test_the_code_location_schedules_it_in_ovni_timezone(monkeypatch, ovni_home)
 
     schedule = build_definitions().resolve_schedule_def("served_week_schedule")
     assert schedule.execution_timezone == "Europe/Madrid"
+
+
+def test_a_stale_week_alerts_once_within_the_cooldown(ovni_home, monkeypatch):
+    publish(ovni_home, SERVED)
+    from ovni_assets.definitions import build_definitions
+
+    receiver = Receiver()
+    monkeypatch.setenv("OVNI_ALERT_WEBHOOK_URL", receiver.url)
+    try:
+        with dg.instance_for_test() as instance:
+            for today in ("2024-10-18", "2024-10-18", "2024-10-15"):  # the second within the cooldown; fresh
+                monkeypatch.setenv("OVNI_FRESHNESS_TODAY", today)
+                job = build_definitions().resolve_job_def("served_week_job")
+                assert job.execute_in_process(instance=instance).success
+    finally:
+        receiver.close()
+    (alert,) = receiver.bodies
+    assert alert["event"] == "data_stale" and alert["served_week"] == "2024-10-07"
+    assert "3 days late" in alert["text"] and alert["run_id"] in alert["dagster_run"]
