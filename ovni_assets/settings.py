@@ -66,6 +66,13 @@ class OvniSettings(BaseSettings):
         default=30, description="How often the daemon's cycle_sensor asks for the next step of the cycle."
     )
     reload_interval_seconds: float = Field(default=3.0, description="How often the API polls the registry.")
+    header_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The API and the page close a connection whose request headers are not complete this "
+        "many seconds after it opens (or after its previous response), so a slow or stalled client cannot "
+        "hold connections open.",
+    )
     run_lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a pipeline run waits for another run to release the warehouse."
     )

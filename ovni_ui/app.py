@@ -131,6 +131,14 @@ def launch(host: str = "127.0.0.1", port: int = 7860) -> int:
         return 2
     import uvicorn
 
+    from ovni_serving.header_timeout import header_timeout_protocol
+
     print(f"OVNI UI on http://{host}:{port}/ (API: {config.api_url})", flush=True)
-    uvicorn.run(create_server(config.api_url, config.lang), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_server(config.api_url, config.lang),
+        host=host,
+        port=port,
+        http=header_timeout_protocol(config.header_timeout_seconds),
+        log_level="warning",
+    )
     return 0

@@ -109,6 +109,22 @@ def test_config_rejects_an_unknown_language(monkeypatch: pytest.MonkeyPatch):
         load_config()
 
 
+def test_config_reads_the_header_timeout(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OVNI_HEADER_TIMEOUT_SECONDS", raising=False)
+    assert load_config().header_timeout_seconds == 30.0
+    monkeypatch.setenv("OVNI_HEADER_TIMEOUT_SECONDS", "2.5")
+    assert load_config().header_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_config_rejects_a_header_timeout_that_is_not_a_positive_number(
+    monkeypatch: pytest.MonkeyPatch, value: str
+):
+    monkeypatch.setenv("OVNI_HEADER_TIMEOUT_SECONDS", value)
+    with pytest.raises(ValueError, match="OVNI_HEADER_TIMEOUT_SECONDS must be a positive number"):
+        load_config()
+
+
 def test_the_ui_package_imports_nothing_from_the_other_packages():
     import subprocess
     import sys
