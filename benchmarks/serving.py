@@ -5,7 +5,8 @@ for each server in turn, each server a separate process on a free local port:
 
 - `ovni serve`: POST /predict with one pair, and GET /customers/{id}/recommendations?k=5;
 - no-op: a FastAPI app with the same request model that answers a constant, served by uvicorn the same way
-  (the ceiling of the HTTP stack on this machine);
+  (the ceiling of the HTTP stack on this machine), once under uvicorn's own httptools protocol and once
+  under `ovni_serving.header_timeout`'s, which `ovni serve` runs (the cost of the header deadline alone);
 - reload-per-request: the old backend — a FastAPI app that finds the newest model file and loads it with
   joblib on every request, then scores the pair's feature row;
 - `mlflow models serve` of the champion (`--env-manager local`), POST /invocations with the same row.
@@ -57,6 +58,7 @@ from ovni_serving.schemas import PredictRequest  # ... and takes the same reques
 
 BIN = Path(sys.executable).parent
 CONNECTIONS = 16
+NOOP_HEADER_TIMEOUT = "no-op, header-timeout protocol"
 
 
 # --- the two comparison apps, served by this same script in a child process ------------------------------
@@ -101,8 +103,14 @@ def reload_per_request_app(model_dir: Path, features_file: Path):
 def serve_child(kind: str, port: int, model_dir: str | None, features_file: str | None) -> None:
     import uvicorn
 
-    app = noop_app() if kind == "noop" else reload_per_request_app(Path(model_dir), Path(features_file))
-    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    from ovni_serving.header_timeout import header_timeout_protocol
+
+    if kind.startswith("noop"):
+        app = noop_app()
+    else:
+        app = reload_per_request_app(Path(model_dir), Path(features_file))
+    http = header_timeout_protocol(30.0) if kind == "noop-header-timeout" else "httptools"
+    uvicorn.run(app, host="127.0.0.1", port=port, http=http, access_log=False, log_level="warning")
 
 
 # --- processes and wrk -------------------------------------------------------------------------------------
@@ -436,7 +444,7 @@ def main() -> int:
     only.add_argument(
         "--reload-only", action="store_true", help="only time how soon a new champion is served"
     )
-    parser.add_argument("--serve", choices=["noop", "reload"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["noop", "noop-header-timeout", "reload"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--features-file", help=argparse.SUPPRESS)
@@ -466,7 +474,7 @@ def main() -> int:
     results: list[Result] = []
     seconds = args.seconds
     repeats = max(1, args.repeat)
-    baselines = (("noop", "no-op FastAPI"),)
+    baselines = (("noop", "no-op FastAPI"), ("noop-header-timeout", NOOP_HEADER_TIMEOUT))
     if not args.http_only:
         baselines += (("reload", "reload per request (joblib)"),)
 
@@ -557,6 +565,10 @@ def report(results: list[Result], seconds: float, repeats: int = 1) -> None:
         ("/predict vs mlflow models serve", "mlflow models serve", 10.0),
         ("/predict vs no-op ceiling", "no-op FastAPI", 0.5),
     ]
+    if NOOP_HEADER_TIMEOUT in by_name:  # the protocol ovni serve runs under, against uvicorn's own
+        noop = by_name["no-op FastAPI"].requests_per_second
+        ratio = by_name[NOOP_HEADER_TIMEOUT].requests_per_second / noop
+        print(f"\n{'header-timeout protocol vs uvicorn':<34} {ratio:>8.2f}x  (the same no-op app)")
     print()
     for label, baseline, target in checks:
         if baseline not in by_name:  # not measured in this run (--http-only)
