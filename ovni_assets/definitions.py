@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ovni_assets.defs import backup, checks, cycle_sensors, jobs, schedules, sensors
+from ovni_assets.defs import backup, checks, cycle_sensors, jobs, release, schedules, sensors
 from ovni_assets.defs.assets import (
     clean_assets,
     feature_assets,
@@ -36,7 +36,7 @@ def build_definitions() -> dg.Definitions:
             *checks.SERVING_CHECKS,
             *dg.load_asset_checks_from_modules(ASSET_MODULES),
         ],
-        jobs=[*jobs.ALL_JOBS, backup.backup_job],
+        jobs=[*jobs.ALL_JOBS, backup.backup_job, release.release_job],
         sensors=[*sensors.ALL_SENSORS, cycle_sensors.cycle_sensor_every(settings.cycle_interval_seconds)],
         schedules=[
             *cycle_sensors.CYCLE_SCHEDULES,

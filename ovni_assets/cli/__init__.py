@@ -83,6 +83,18 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return restore_cli(args.directory, args.backup)
 
 
+def _cmd_held(args: argparse.Namespace) -> int:
+    from ovni_assets.cli.held import held_cli
+
+    return held_cli(args.format)
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from ovni_assets.cli.held import release_cli
+
+    return release_cli(args.name, args.reason)
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -156,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Take an ingested batch back out (its file goes to quarantine/retracted/), rebuild and republish.",
     )
     retract.add_argument("batch_id", help="Batch id as in the ingested_files table, e.g. transactions-1a2b….")
+
+    held = add("held", _cmd_held, "List the landed files held in quarantine, with why each was held.")
+    held.add_argument("--format", choices=["table", "json"], default="table")
+
+    release = add(
+        "release",
+        _cmd_release,
+        "Take a held file on purpose: record why and move it back to landing/ for the next ingest.",
+    )
+    release.add_argument("name", help="Its name in quarantine/ (as `ovni held` lists it) or its landed name.")
+    release.add_argument("--reason", required=True, help="Why the data is right after all (kept on record).")
 
     promote = add(
         "promote", _cmd_promote, "Move the champion alias to a model version (rollback or forward)."

@@ -36,6 +36,7 @@ EARLIEST_PLAUSIBLE_DATE = "2000-01-01"
 MIN_NEW_WEEK_SHARE = 0.10
 # The median weekly volume is taken over the newest weeks of data only, so it follows growth.
 REFERENCE_WEEKS = 12
+REASON_SUFFIX = ".reason.txt"
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,16 @@ class IngestReport:
     ingested: list[tuple[LandedFile, int]] = field(default_factory=list)  # (file, rows)
     skipped_known: list[LandedFile] = field(default_factory=list)  # same bytes ingested before
     unsettled: list[Path] = field(default_factory=list)  # modified within the settle time: left for later
+    released: list[tuple[LandedFile, str]] = field(default_factory=list)  # (file, reason) taken on purpose
 
     def rows_for(self, kind: str) -> int:
         return sum(rows for f, rows in self.ingested if f.table.kind == kind)
 
     def files_for(self, kind: str) -> list[str]:
         return [f.name for f, _ in self.ingested if f.table.kind == kind]
+
+    def released_for(self, kind: str) -> list[dict[str, str]]:
+        return [{"file": f.name, "reason": reason} for f, reason in self.released if f.table.kind == kind]
 
 
 def file_sha256(path: Path) -> str:
@@ -145,7 +150,8 @@ def scan_landing(landing_dir: Path, settle_seconds: float = 0.0) -> list[LandedF
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables and the file registry if this is a new warehouse."""
+    """Create the raw tables and the file registry (ingested and released files) if this is a new
+    warehouse."""
     for table in SOURCE_TABLES.values():
         columns = [f'"{c.name}" {c.sql_type}' for c in table.columns]
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
@@ -155,12 +161,24 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             batch_id VARCHAR PRIMARY KEY, file_hash VARCHAR UNIQUE, file_name VARCHAR, kind VARCHAR,
             row_count BIGINT, size_bytes BIGINT, ingested_at TIMESTAMP)"""
     )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS released_files (
+            file_hash VARCHAR PRIMARY KEY, file_name VARCHAR, released_at TIMESTAMP, release_reason VARCHAR,
+            held_reason VARCHAR)"""
+    )
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     if not table_exists(con, "ingested_files"):
         return set()
     return {row[0] for row in con.execute("SELECT file_hash FROM ingested_files").fetchall()}
+
+
+def released_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """{file hash: the reason a person gave} of every held file released on purpose (`ovni release`)."""
+    if not table_exists(con, "released_files"):
+        return {}
+    return dict(con.execute("SELECT file_hash, release_reason FROM released_files").fetchall())
 
 
 def ingested_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -322,7 +340,7 @@ def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         target = quarantine_dir / f"{file.path.stem}.{stamp}{file.path.suffix}"
     shutil.move(str(file.path), target)
-    target.with_name(target.name + ".reason.txt").write_text(
+    target.with_name(target.name + REASON_SUFFIX).write_text(
         f"file: {file.name}\nsha256: {file.sha256}\nrejected_at: {datetime.now(UTC).isoformat()}\n"
         f"reason: {reason}\n"
     )
@@ -360,10 +378,11 @@ def ingest_landing(
     settle_seconds: float = 0.0,
 ) -> IngestReport:
     """Ingest every new settled landed file, all or nothing. Raises RejectedFile after quarantining a bad
-    one."""
+    one. A file a person released (`released_files`) is not judged against the data, only validated."""
     ensure_raw_tables(con)
     seen = known_hashes(con)
     names = ingested_names(con)
+    released = released_reasons(con)
     report = IngestReport()
     new_files: list[LandedFile] = []
     scanned = scan_landing(landing_dir, settle_seconds)
@@ -392,7 +411,7 @@ def ingest_landing(
                 rows = stage_file(con, file, stage_name)
                 if file.table.kind == "transactions":
                     incoming = weekly_lines(con, stage_name)
-                    problem = implausible_new_weeks(weeks, incoming)
+                    problem = None if file.sha256 in released else implausible_new_weeks(weeks, incoming)
                     if problem:
                         raise RejectedFile(file, problem)
                     weeks = {w: weeks.get(w, 0) + incoming.get(w, 0) for w in weeks.keys() | incoming.keys()}
@@ -406,4 +425,5 @@ def ingest_landing(
             con.execute(f"DROP TABLE IF EXISTS stage_{index}")
             con.execute(f"DROP TABLE IF EXISTS stage_{index}_src")
     report.ingested.extend((file, rows) for file, _, rows in staged)
+    report.released.extend((file, released[file.sha256]) for file, _, _ in staged if file.sha256 in released)
     return report

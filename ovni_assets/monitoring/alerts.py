@@ -204,7 +204,8 @@ def held_file_alert(settings: OvniSettings, run_id: str, file_name: str, reason:
     return Alert(
         AlertEvent.FILE_HELD,
         f"{file_name} ({sha256[:12]})",
-        f"Landed file {file_name} was held in quarantine: {reason}. Nothing served changed.",
+        f"Landed file {file_name} was held in quarantine: {reason}. Nothing served changed. `ovni held` "
+        "lists it; if the data is right after all, `ovni release` takes it with your reason.",
         {
             "file": file_name,
             "reason": reason,

@@ -10,7 +10,19 @@ from tests.cli import run_ovni
 
 def test_help_lists_every_command(tmp_path):
     result = run_ovni(tmp_path, "--help")
-    for command in ("generate", "run", "backtest", "retract", "promote", "serve", "ui", "up", "sql"):
+    for command in (
+        "generate",
+        "run",
+        "backtest",
+        "held",
+        "release",
+        "retract",
+        "promote",
+        "serve",
+        "ui",
+        "up",
+        "sql",
+    ):
         assert command in result.stdout
 
 
@@ -48,3 +60,12 @@ def test_rejected_file_exits_1_with_one_line_naming_file_and_reason(tmp_path):
         runs = instance.get_runs()
         assert [run.status for run in runs] == [dg.DagsterRunStatus.FAILURE]
         assert runs[0].tags.get("ovni/trigger") == "cli"
+
+
+def test_held_on_a_new_home_and_release_of_nothing_say_so(tmp_path):
+    home = tmp_path / "home"
+    assert run_ovni(home, "held").stdout.startswith("ovni held: nothing held in ")
+    assert run_ovni(home, "held", "--format", "json").stdout.strip() == "[]"
+    refused = run_ovni(home, "release", "transacciones_w1.csv", "--reason", "feriado", expect=1)
+    assert refused.stderr.strip().startswith("ovni release: no held file named transacciones_w1.csv in ")
+    assert "--reason" in run_ovni(home, "release", "transacciones_w1.csv", expect=2).stderr

@@ -1,12 +1,15 @@
 """Plausible-but-wrong input on a home that serves predictions: `ovni run` holds it back and what is served
-stays as it was; `ovni retract` takes a landed week back out and serves what was served before it."""
+stays as it was; `ovni retract` takes a landed week back out and serves what was served before it; a held
+week a person releases is served."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -26,6 +29,8 @@ HISTORY_TABLES = {
     "model_versions",
     "feature_build_state",
     "feature_build_weeks",
+    "withdrawn_predictions",
+    "withdrawn_prediction_batches",
 }
 
 
@@ -71,6 +76,23 @@ def served(home: Path) -> tuple:
             "FROM latest_predictions ORDER BY ALL"
         ).fetchall()
         return info, rows
+    finally:
+        con.close()
+
+
+def served_batch(home: Path) -> str:
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT batch_id FROM snapshot_info").fetchone()[0]
+    finally:
+        con.close()
+
+
+def served_weeks(home: Path) -> dict:
+    """{week: batch id} of `latest_predictions`, the newest batch of every week."""
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        return dict(con.execute("SELECT DISTINCT week_start, batch_id FROM latest_predictions").fetchall())
     finally:
         con.close()
 
@@ -219,7 +241,7 @@ def test_a_file_still_being_written_is_left_for_a_later_run(serving_home):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # three pipeline runs: land, retract (ingest_job), republish
+@pytest.mark.timeout(1800)  # pipeline runs: land, retract (ingest_job, predict_job), land again
 def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving_home):
     home, last_week = serving_home
     warehouse, snapshot, model = (
@@ -228,9 +250,11 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
         champion(home),
     )
     predicted_before = target_week_predictions(home)
+    weeks_before = served_weeks(home)
     shutil.copy(last_week, home / "landing" / "transacciones_last_week.parquet")
     run_ovni(home, "run")
     assert served(home)[0][0] > snapshot[0][0]  # the target week moved forward
+    predicted_with_the_week = target_week_predictions(home)
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     batch_id = con.execute(
         "SELECT batch_id FROM ingested_files WHERE file_name = 'transacciones_last_week.parquet'"
@@ -240,6 +264,14 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
     retracted = run_ovni(home, "retract", batch_id)
 
     assert f"batch {batch_id} (transactions" in retracted.stdout
+    assert "prediction batch(es) made since it was ingested withdrawn" in retracted.stdout
+    # Nothing built from the retracted week stays served: the served week and every week's batch go back.
+    # The target week is scored again (a new batch); every other week keeps the batch it had.
+    target = snapshot[0][0]
+    assert served(home)[0][0] == target and served_weeks(home).keys() == weeks_before.keys()
+    assert {w: b for w, b in served_weeks(home).items() if w != target} == {
+        w: b for w, b in weeks_before.items() if w != target
+    }
     assert (
         home / "quarantine" / "retracted" / "transacciones_last_week.parquet"
     ).read_bytes() == last_week.read_bytes()
@@ -257,3 +289,54 @@ def test_retract_takes_a_landed_week_back_out_and_serves_what_was_served(serving
         unknown.stderr.strip()
         == f"ovni retract: no ingested batch {batch_id!r} (batch ids are in the ingested_files table)"
     )
+
+    # Landing the same file again serves that week again, within the same tolerance.
+    shutil.move(home / "quarantine" / "retracted" / "transacciones_last_week.parquet", home / "landing")
+    run_ovni(home, "run")
+    pd.testing.assert_frame_equal(
+        target_week_predictions(home), predicted_with_the_week, check_exact=False, atol=1e-2, rtol=0
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # two pipeline runs: held, then released and served
+def test_a_held_week_a_person_releases_is_ingested_and_served(serving_home):
+    """A short week (a holiday, say) is held by the plausibility of new weeks; `ovni held` shows why,
+    `ovni release` records a person's reason, and the next run takes it and serves the week after it."""
+    home, last_week = serving_home
+    batch = served_batch(home)
+    name = "transacciones_short_week.csv"
+    week = pd.read_parquet(last_week)  # a week after the newest data, with a fortieth of its lines
+    short = week.sample(n=max(1, len(week) // 40), random_state=0)
+    short.assign(purchase_date=short["purchase_date"] + pd.Timedelta(weeks=1)).to_csv(
+        home / "landing" / name, index=False
+    )
+    run_ovni(home, "run", expect=1)
+
+    listed = run_ovni(home, "held")
+    assert f"{name}  held 20" in listed.stdout and "would hold" in listed.stdout
+    assert f'release it: ovni release {name} --reason "..."' in listed.stdout
+    (held,) = json.loads(run_ovni(home, "held", "--format", "json").stdout)
+    assert held["file"] == name and held["releasable"] and "would hold" in held["reason"]
+    no_reason = run_ovni(home, "release", name, "--reason", " ", expect=1)
+    assert "give the reason for the release" in no_reason.stderr
+
+    released = run_ovni(home, "release", name, "--reason", "semana de feriado")
+    assert f"ovni release: {name} (sha256 {held['sha256'][:12]}…) released at" in released.stdout
+    assert "nothing held" in run_ovni(home, "held").stdout
+    run_ovni(home, "run")
+
+    assert served_batch(home) != batch  # scored again with the released week's lines
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        record = con.execute(
+            "SELECT r.file_name, r.release_reason, r.held_reason, i.batch_id FROM released_files r "
+            "JOIN ingested_files i ON i.file_hash = r.file_hash"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [row[:2] for row in record] == [(name, "semana de feriado")] and "would hold" in record[0][2]
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("raw_transactions"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["files_released"].value == [{"file": name, "reason": "semana de feriado"}]

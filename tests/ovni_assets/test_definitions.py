@@ -49,7 +49,15 @@ def test_jobs_run_in_one_process_so_the_run_lock_covers_the_whole_run():
 
 def test_jobs_and_schedules_of_the_code_location():
     jobs = {job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")}
-    assert jobs == {"ingest_job", "train_job", "predict_job", "weekly_job", "served_week_job", "backup_job"}
+    assert jobs == {
+        "ingest_job",
+        "train_job",
+        "predict_job",
+        "weekly_job",
+        "served_week_job",
+        "backup_job",
+        "release_job",
+    }
     schedules = {schedule.name: defs.resolve_schedule_def(schedule.name) for schedule in defs.schedules}
     assert set(schedules) == {"retrain_schedule", "served_week_schedule"}
     assert schedules["served_week_schedule"].job_name == "served_week_job"

@@ -75,6 +75,7 @@ def raw_tables(
                     **table_metadata(con, table),
                     "rows_added": dg.MetadataValue.int(report.rows_for(kind)),
                     "files_added": dg.MetadataValue.json(report.files_for(kind)),
+                    "files_released": dg.MetadataValue.json(report.released_for(kind)),
                     "files_already_ingested": dg.MetadataValue.int(
                         sum(1 for f in report.skipped_known if f.table.kind == kind)
                     ),

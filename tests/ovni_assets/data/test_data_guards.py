@@ -21,6 +21,7 @@ from ovni_assets.data.ingestion import (
 )
 from ovni_assets.data.retraction import UnknownBatch, retract_batch
 from ovni_assets.data.schema import table_for_file_name
+from ovni_assets.prediction.batch import ensure_prediction_tables
 
 from .test_ingestion import CUSTOMERS, PRODUCTS, warehouse_fingerprint
 
@@ -292,3 +293,43 @@ def test_retracting_a_batch_whose_file_is_gone_writes_its_rows_out(home):
     retracted.kept_at.rename(landing / "transacciones_w2.parquet")
     report = ingest_landing(con, landing, quarantine)
     assert [r for _, r in report.ingested] == [rows]
+
+
+def test_retracting_a_batch_withdraws_the_predictions_made_since_it_was_ingested(home):
+    con, landing, quarantine = home
+    land_four_weeks(landing)
+    ingest_landing(con, landing, quarantine)
+    transactions_of_week(4, 50, first_order=9000).to_parquet(landing / "transacciones_w4.parquet")
+    ((file, _),) = ingest_landing(con, landing, quarantine).ingested
+    ingested_at = con.execute("SELECT ingested_at FROM ingested_files WHERE batch_id = ?", [file.batch_id])
+    ingested_at = ingested_at.fetchone()[0]
+    ensure_prediction_tables(con)
+    week4, week5 = date(2024, 1, 29), date(2024, 2, 5)
+    for batch, week, created in [
+        ("before", week4, ingested_at - timedelta(hours=1)),  # scored before the file came
+        ("after-w4", week4, ingested_at + timedelta(minutes=1)),  # rescored with its rows
+        ("after-w5", week5, ingested_at + timedelta(minutes=2)),  # the week it made the target
+    ]:
+        con.execute(
+            "INSERT INTO predictions VALUES "
+            "(?, 1, 10, 0.5, true, 1, '1', ?, ?), (?, 2, 10, 0.2, false, 1, '1', ?, ?)",
+            [week, batch, created, week, batch, created],
+        )
+        con.execute(
+            "INSERT INTO prediction_batches VALUES (?, ?, ?, '1', 'run', 0.3, 2, 1, ?)",
+            [batch, week, week - timedelta(weeks=1), created],
+        )
+
+    retracted = retract_batch(con, file.batch_id, landing, quarantine)
+
+    assert retracted.withdrawn_batches == ("after-w4", "after-w5")
+    assert con.execute("SELECT DISTINCT batch_id, week_start FROM latest_predictions").fetchall() == [
+        ("before", week4)
+    ]
+    assert con.execute("SELECT batch_id FROM prediction_batches").fetchall() == [("before",)]
+    kept = con.execute(
+        "SELECT batch_id, count(*), min(withdrawn_reason) FROM withdrawn_predictions GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    reason = f"built with retracted batch {file.batch_id}"
+    assert kept == [("after-w4", 2, reason), ("after-w5", 2, reason)]
+    assert con.execute("SELECT count(*) FROM withdrawn_prediction_batches").fetchone() == (2,)
