@@ -163,6 +163,10 @@ class OvniApiClient:
         """Registered model versions with their validation metrics, newest first."""
         return self._get("/model/versions")["items"]
 
+    def alerts(self, limit: int = 20) -> dict:
+        """The newest recorded alerts with each channel's outcome, and how many failed to deliver."""
+        return self._get("/alerts", limit=limit)
+
     def quality(self) -> list[dict]:
         """Realized quality of past batches, newest week first."""
         return self._get("/quality")["items"]

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
-from ovni_ui.formatting import day
+from ovni_ui.formatting import day, minutes
 from ovni_ui.i18n import Texts
 
 CSS = """
@@ -269,3 +269,51 @@ def champion_card(tr: Texts, model: dict, trained_at: str) -> str:
         f'<div class="ovni-card" id="ovni-champion"><h3>{escape(tr("champion_title"))}</h3>{figures}'
         f"{until_line}</div>"
     )
+
+
+ALERT_EVENTS = (
+    "file_held",
+    "run_failed",
+    "retrain_triggered",
+    "quality_dropped",
+    "champion_changed",
+    "data_stale",
+)
+
+
+def alert_delivery(tr: Texts, alerts: dict) -> str:
+    """Whether the alerts reach someone: the newest one that a channel refused (with its error), else the
+    newest alert and its outcome; a home that never alerted says so."""
+    items = alerts.get("items") or []
+    if not items:
+        return banner("info", tr("alerts_none"))
+    failed = [a for a in items if any(outcome != "ok" for outcome in (a.get("deliveries") or {}).values())]
+    if failed:
+        newest = failed[0]
+        channel, error = next((c, o) for c, o in newest["deliveries"].items() if o != "ok")
+        return banner(
+            "error",
+            tr(
+                "alerts_failed",
+                count=alerts.get("failed_deliveries", len(failed)),
+                event=_alert_event(tr, newest.get("event")),
+                when=minutes(newest.get("at")),
+                channel=channel,
+                error=error,
+            ),
+        )
+    newest = items[0]
+    key = "alerts_no_channel" if newest.get("status") == "no channel" else "alerts_latest"
+    return banner(
+        "info",
+        tr(
+            key,
+            event=_alert_event(tr, newest.get("event")),
+            when=minutes(newest.get("at")),
+            status=newest.get("status"),
+        ),
+    )
+
+
+def _alert_event(tr: Texts, event: str | None) -> str:
+    return tr(f"alert_{event}") if event in ALERT_EVENTS else str(event)

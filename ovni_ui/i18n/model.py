@@ -4,6 +4,22 @@ with its states."""
 TEXTS: dict[str, dict[str, str]] = {
     "es": {
         "tab_model": "Modelo y monitoreo",
+        "alerts_none": "Todavía no hay alertas registradas.",
+        "alerts_failed": (
+            "{count} alerta(s) recientes no se pudieron entregar. La más nueva: {event}, {when}; "
+            "el canal {channel} respondió: {error}. Revise OVNI_ALERT_WEBHOOK_URL u OVNI_ALERT_SMTP_*."
+        ),
+        "alerts_latest": "Última alerta: {event}, {when} ({status}). Las alertas recientes se entregaron.",
+        "alerts_no_channel": (
+            "Última alerta: {event}, {when}, solo registrada: no hay canal configurado "
+            "(OVNI_ALERT_WEBHOOK_URL u OVNI_ALERT_SMTP_HOST)."
+        ),
+        "alert_file_held": "archivo retenido en cuarentena",
+        "alert_run_failed": "corrida fallida",
+        "alert_retrain_triggered": "reentrenamiento por cambio en los datos",
+        "alert_quality_dropped": "caída del F1 real",
+        "alert_champion_changed": "cambio de modelo campeón",
+        "alert_data_stale": "predicciones desactualizadas",
         "stale_detail": "Las de la semana del {next_week} debían estar publicadas a más tardar el {until}.",
         "refresh": "Actualizar",
         "champion_title": "Modelo en producción (campeón)",
@@ -64,6 +80,22 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "tab_model": "Model and monitoring",
+        "alerts_none": "No alerts recorded yet.",
+        "alerts_failed": (
+            "{count} recent alert(s) could not be delivered. The newest: {event}, {when}; the {channel} "
+            "channel answered: {error}. Check OVNI_ALERT_WEBHOOK_URL or OVNI_ALERT_SMTP_*."
+        ),
+        "alerts_latest": "Latest alert: {event}, {when} ({status}). Recent alerts were delivered.",
+        "alerts_no_channel": (
+            "Latest alert: {event}, {when}, recorded only: no channel is configured "
+            "(OVNI_ALERT_WEBHOOK_URL or OVNI_ALERT_SMTP_HOST)."
+        ),
+        "alert_file_held": "file held in quarantine",
+        "alert_run_failed": "run failed",
+        "alert_retrain_triggered": "retraining on data drift",
+        "alert_quality_dropped": "realized F1 dropped",
+        "alert_champion_changed": "champion model changed",
+        "alert_data_stale": "predictions out of date",
         "stale_detail": "Those for the week of {next_week} were due by {until}.",
         "refresh": "Refresh",
         "champion_title": "Model in production (champion)",

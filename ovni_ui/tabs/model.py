@@ -1,4 +1,5 @@
-"""Modelo y monitoreo: the champion, every registered version, realized F1 per week and data drift."""
+"""Modelo y monitoreo: the champion, every registered version, realized F1 per week, data drift, and
+whether alerts reach someone."""
 
 from __future__ import annotations
 
@@ -46,7 +47,18 @@ class ModelTab(Tab):
                 )
             drift_note = gr.HTML(elem_id="ovni-drift-note")
             drift_plot = self._render_drift_plot()
-        outputs = [status, message, champion, versions, quality_note, quality_plot, drift_note, drift_plot]
+            alerts_note = gr.HTML(elem_id="ovni-alerts-note")
+        outputs = [
+            status,
+            message,
+            champion,
+            versions,
+            quality_note,
+            quality_plot,
+            drift_note,
+            drift_plot,
+            alerts_note,
+        ]
         refresh.click(self.monitoring, None, outputs, api_name="monitoring")
         tab.select(self.monitoring, None, outputs, api_visibility="private")
 
@@ -58,13 +70,14 @@ class ModelTab(Tab):
         """PSI per feature (`charts.psi_per_feature`), coloured by drift state."""
         return gr.Plot(visible=False, show_label=False, elem_id="ovni-drift-plot")
 
-    @handler("", None, "", gr.update(visible=False), "", gr.update(visible=False))
+    @handler("", None, "", gr.update(visible=False), "", gr.update(visible=False), "")
     def monitoring(self) -> tuple:
-        """Champion card, version history, realized F1 per week against validation, drift per feature.
+        """Champion card, version history, realized F1 per week against validation, drift per feature,
+        and whether alerts reach someone.
 
         Outputs: message (how current the served week is), champion card, versions, quality note, quality
-        chart, drift note, drift chart. A chart without enough data is hidden and its note, right above it,
-        says why."""
+        chart, drift note, drift chart, alert delivery. A chart without enough data is hidden and its note,
+        right above it, says why."""
         served = views.freshness(self.tr, self.api.ready())
         model = self.api.model()
         registered = self.api.model_versions()
@@ -76,7 +89,8 @@ class ModelTab(Tab):
         versions = self._versions(registered, quality_rows)
         quality_note, quality_chart = self._quality(registered, quality_rows)
         drift_note, drift_chart = self._drift(self.api.drift())
-        return served, card, versions, quality_note, quality_chart, drift_note, drift_chart
+        alerts = views.alert_delivery(self.tr, self.api.alerts())
+        return served, card, versions, quality_note, quality_chart, drift_note, drift_chart, alerts
 
     def _versions(self, registered: list[dict], quality_rows: list[dict]) -> pd.DataFrame:
         """Every registered version (newest first) with the realized F1 of its weeks, numbers formatted."""

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
+from ovni_ui import views
 from ovni_ui.i18n import Texts
 from ovni_ui.whatif import BEHAVIOURS, readable_behaviours, simulated_row
 
@@ -274,9 +275,10 @@ def chart_rows(output: dict | None) -> list[dict]:
 
 
 def test_monitoring_shows_the_champion_and_drift(client: Client, api: httpx.Client):
-    _status, message, champion, versions, quality_note, quality, drift_note, drift = client.predict(
+    _status, message, champion, versions, quality_note, quality, drift_note, drift, alerts = client.predict(
         api_name="/monitoring"
     )
+    assert alerts == views.alert_delivery(Texts("es"), api.get("/alerts").json())
     quality, drift = chart_rows(quality), chart_rows(drift)
     assert "ovni-banner error" not in message
     assert f"llevan {STALE_DAYS} días de atraso" in message  # the served week's state, in this tab too

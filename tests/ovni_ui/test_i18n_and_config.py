@@ -144,3 +144,35 @@ def test_ovni_ui_refuses_an_unknown_language_in_one_line(tmp_path):
 
     done = run_ovni(tmp_path, "ui", "--port", "1", env={"OVNI_UI_LANG": "fr"}, timeout=120, expect=2)
     assert done.stderr.strip().splitlines() == ["ovni ui: OVNI_UI_LANG must be one of es, en, got 'fr'"]
+
+
+def test_the_health_tab_says_whether_alerts_reach_someone(tmp_path):
+    """Real alert records (a receiver answering 500, then none configured) through the real GET /alerts."""
+    from fastapi.testclient import TestClient
+
+    from ovni_assets.monitoring.alerts import held_file_alert, run_failed_alert, send_alert
+    from ovni_assets.settings import OvniSettings
+    from ovni_serving.app import create_app
+    from tests.webhook import Receiver
+
+    def shown(lang: str) -> str:
+        with TestClient(create_app(OvniSettings(home=tmp_path), poll=False)) as client:
+            return views.alert_delivery(Texts(lang), client.get("/alerts").json())
+
+    assert shown("es") == views.banner("info", "Todavía no hay alertas registradas.")
+    settings = OvniSettings(home=tmp_path, alert_retries=0, alert_timeout_seconds=1)
+    send_alert(settings, held_file_alert(settings, "run-1", "clientes_x.csv", "every id changed", "c" * 64))
+    assert "solo registrada: no hay canal configurado" in shown("es")
+    assert "archivo retenido en cuarentena" in shown("es")
+
+    receiver = Receiver(status=500)
+    try:
+        failing = settings.model_copy(update={"alert_webhook_url": receiver.url})
+        send_alert(failing, run_failed_alert(failing, "run-2", "train_job", "out of memory"))
+    finally:
+        receiver.close()
+    spanish, english = shown("es"), shown("en")
+    assert 'class="ovni-banner error"' in spanish
+    assert "1 alerta(s) recientes no se pudieron entregar. La más nueva: corrida fallida" in spanish
+    assert "el canal webhook respondió: " in spanish and "500" in spanish
+    assert "1 recent alert(s) could not be delivered. The newest: run failed" in english
