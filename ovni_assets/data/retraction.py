@@ -90,6 +90,8 @@ def retract_batch(
     try:
         con.execute(f"DELETE FROM {table.raw_table} WHERE batch_id = ?", [batch_id])
         con.execute("DELETE FROM ingested_files WHERE batch_id = ?", [batch_id])
+        if table_exists(con, "ingested_file_formats"):
+            con.execute("DELETE FROM ingested_file_formats WHERE batch_id = ?", [batch_id])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
