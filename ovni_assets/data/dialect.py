@@ -148,13 +148,13 @@ def detect_encoding(path: Path) -> tuple[str, bool]:
         start = handle.read(4)
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FormatProblem(
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark): export it as UTF-8"
+            "unreadable csv file: it is UTF-16 (it starts with a UTF-16 byte order mark): export it as UTF-8"
         )
     if _decodes(path, UTF8):
         return UTF8, start.startswith(UTF8_BOM)
     data = path.read_bytes()
     not_utf8 = _first_undecodable(data, UTF8)
-    tried = f"it is not UTF-8 ({_where(data, not_utf8)})"
+    tried = f"unreadable csv file: it is not UTF-8 ({_where(data, not_utf8)})"
     not_1252 = _first_undecodable(data, WINDOWS_1252)
     if not_1252 is not None:
         raise FormatProblem(
