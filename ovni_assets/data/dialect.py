@@ -373,12 +373,17 @@ def read_csv_format(
     return decimal, thousands, evidence, zone_policy
 
 
+def _has_zone(sql_type: str) -> bool:
+    """TIMESTAMP WITH TIME ZONE, TIMESTAMPTZ or a unit variant such as TIMESTAMPTZ_NS."""
+    return "TIME ZONE" in sql_type or sql_type.startswith("TIMESTAMPTZ")
+
+
 def parquet_zone_policy(con: duckdb.DuckDBPyConnection, relation: str, table: SourceTable) -> str:
     """Hold timestamps stored as instants (TIMESTAMP WITH TIME ZONE): their calendar date depends on a zone
     the file does not name. Timestamps without zone are read as stored."""
     types = dict((row[0], row[1]) for row in con.execute(f"DESCRIBE {relation}").fetchall())
     for column in table.columns:
-        if column.sql_type == "TIMESTAMP" and "TIME ZONE" in str(types.get(column.name, "")):
+        if column.sql_type == "TIMESTAMP" and _has_zone(types.get(column.name, "")):
             raise FormatProblem(
                 f"column {column.name} holds instants with a time zone ({types[column.name]}), whose "
                 "calendar date depends on the zone they are shown in: export local dates (a timestamp "
