@@ -219,13 +219,12 @@ def number_observations(
     observed = {}
     for column in columns:
         value = f'trim("{column}")'
-        ambiguous = {mark: shapes["ambiguous"] for mark, shapes in NUMBER_SHAPES.items()}
         keys, aggregates = [], []
         for mark, shapes in NUMBER_SHAPES.items():
             for shape, pattern in shapes.items():
                 condition = f"regexp_full_match({value}, {_sql_text(pattern)})"
                 if shape == "decimal":
-                    condition += f" AND NOT regexp_full_match({value}, {_sql_text(ambiguous[mark])})"
+                    condition += f" AND NOT regexp_full_match({value}, {_sql_text(shapes['ambiguous'])})"
                 keys.append((mark, shape))
                 aggregates += [
                     f"count(*) FILTER (WHERE {condition})",
@@ -256,19 +255,15 @@ def decide_number_format(
         for (mark, shape), (count, example) in shapes.items():
             if not count:
                 continue
+            where = f"{column} {example!r}"
             if shape == "ambiguous":
-                ambiguous.setdefault(mark, []).append(f"{column} {example!r}")
-                continue
-            role, as_mark = {
-                "decimal": ("decimal", mark),
-                "groups": ("thousands", mark),
-                "groups_then_other_decimal": ("both", mark),
-            }[shape]
-            if role in ("thousands", "both"):
-                evidence.setdefault(("thousands", as_mark), []).append(f"{column} {example!r}")
-            if role in ("decimal", "both"):
-                decimal = as_mark if role == "decimal" else _other(as_mark)
-                evidence.setdefault(("decimal", decimal), []).append(f"{column} {example!r}")
+                ambiguous.setdefault(mark, []).append(where)
+            if shape == "decimal":
+                evidence.setdefault(("decimal", mark), []).append(where)
+            if shape in ("groups", "groups_then_other_decimal"):
+                evidence.setdefault(("thousands", mark), []).append(where)
+            if shape == "groups_then_other_decimal":
+                evidence.setdefault(("decimal", _other(mark)), []).append(where)
 
     decimals = sorted(mark for role, mark in evidence if role == "decimal")
     thousands = sorted(mark for role, mark in evidence if role == "thousands")
