@@ -10,7 +10,8 @@ transaction.
 Beyond schema and types, validation rejects data that parses but is wrong: NaN or infinite numbers,
 fractional or negative ids and ids above `MAX_ID`, a new file under the name of an ingested batch with other
 bytes, and transaction dates the data already in the warehouse makes implausible (`implausible_new_weeks`).
-See docs/ingestion.md.
+How a CSV is read (encoding, separator, number marks, zoned timestamps) is decided per file by `dialect` and
+recorded in `ingested_file_formats`. See docs/ingestion.md.
 """
 
 from __future__ import annotations
