@@ -10,7 +10,8 @@ transaction.
 Beyond schema and types, validation rejects data that parses but is wrong: NaN or infinite numbers,
 fractional or negative ids and ids above `MAX_ID`, a new file under the name of an ingested batch with other
 bytes, and transaction dates the data already in the warehouse makes implausible (`implausible_new_weeks`).
-See docs/ingestion.md.
+How a CSV is read (encoding, separator, number marks, zoned timestamps) is decided per file by `dialect` and
+recorded in `ingested_file_formats`. See docs/ingestion.md.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from ovni_assets.data import dialect
+from ovni_assets.data.dialect import FileFormat
 from ovni_assets.data.schema import LINEAGE_COLUMNS, MAX_ID, SOURCE_TABLES, SourceTable, table_for_file_name
 from ovni_assets.warehouse import table_exists
 
@@ -166,6 +169,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             file_hash VARCHAR PRIMARY KEY, file_name VARCHAR, released_at TIMESTAMP, release_reason VARCHAR,
             held_reason VARCHAR)"""
     )
+    dialect.ensure_file_formats_table(con)
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -229,26 +233,55 @@ def implausible_new_weeks(
 
 def _source_relation_sql(file: LandedFile) -> str:
     path = str(file.path).replace("'", "''")
-    if file.path.suffix.lower() == ".parquet":
-        return f"read_parquet('{path}')"
-    # Every CSV column is read as text and cast below, so a bad value is reported, never guessed at.
-    return f"read_csv('{path}', header = true, all_varchar = true, auto_detect = true)"
+    return f"read_parquet('{path}')"
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str) -> int:
-    """Read and validate one file into a temp table with the source schema; return its row count.
-
-    Raises RejectedFile with the first problem found: unreadable bytes, missing columns, values that
-    do not cast, nulls in required columns, implausible dates, or no rows.
-    """
-    table = file.table
+def _read_source(con: duckdb.DuckDBPyConnection, file: LandedFile, relation: str) -> FileFormat:
+    """Read the file into temp table `relation` (CSV as text in its detected dialect, numbers and zoned
+    timestamps rewritten to the plain form the casts expect) and say how it was read."""
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage_name}_src AS SELECT * FROM {_source_relation_sql(file)}"
-        )
+        if file.path.suffix.lower() == ".parquet":
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {_source_relation_sql(file)}"
+            )
+            return FileFormat(
+                "parquet", date_zone_policy=dialect.parquet_zone_policy(con, relation, file.table)
+            )
+        encoding, bom = dialect.detect_encoding(file.path)
+        with dialect.utf8_copy(file.path, encoding) as readable:
+            delimiter, quote, escape, header = dialect.sniff_dialect(con, readable)
+            relation_sql = dialect.csv_relation_sql(readable, delimiter, quote, escape)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {relation_sql}")
     except duckdb.Error as error:
         first_line = str(error).strip().splitlines()[0][:200]
         raise RejectedFile(file, f"unreadable {file.path.suffix.lstrip('.')} file ({first_line})") from None
+    except dialect.FormatProblem as problem:
+        raise RejectedFile(file, problem.reason) from None
+    present = {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
+    missing = [c for c in file.table.column_names if c not in present]
+    if missing:
+        no_header = "" if header else " (the first line looks like data: the file needs a header row)"
+        raise RejectedFile(file, f"missing required column(s) {', '.join(missing)}{no_header}")
+    try:
+        decimal, thousands, evidence, zone_policy = dialect.read_csv_format(
+            con, relation, file.table, delimiter
+        )
+    except dialect.FormatProblem as problem:
+        raise RejectedFile(file, problem.reason) from None
+    return FileFormat(
+        "csv", delimiter, quote, escape, header, encoding, bom, decimal, thousands, evidence, zone_policy
+    )
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str) -> tuple[int, FileFormat]:
+    """Read and validate one file into a temp table with the source schema; return its row count and how it
+    was read (`dialect`).
+
+    Raises RejectedFile with the first problem found: unreadable bytes or a format the file does not settle,
+    missing columns, values that do not cast, nulls in required columns, implausible dates, or no rows.
+    """
+    table = file.table
+    file_format = _read_source(con, file, f"{stage_name}_src")
 
     present = {row[0] for row in con.execute(f"DESCRIBE {stage_name}_src").fetchall()}
     missing = [c for c in table.column_names if c not in present]
@@ -293,7 +326,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str
             raise RejectedFile(
                 file, f"{out_of_range:,} purchase_date value(s) outside plausible range ({low} .. {high})"
             )
-    return rows
+    return rows, file_format
 
 
 def _check_numbers(con: duckdb.DuckDBPyConnection, file: LandedFile, column, relation: str) -> None:
@@ -348,12 +381,15 @@ def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
 
 
 def _append_staged(
-    con: duckdb.DuckDBPyConnection, staged: list[tuple[LandedFile, str, int]], ingested_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    staged: list[tuple[LandedFile, str, int, FileFormat]],
+    ingested_at: datetime,
 ) -> None:
-    """Append every staged file to its raw table and the file registry, in one transaction."""
+    """Append every staged file to its raw table, the file registry and how it was read, in one
+    transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for file, stage_name, rows in staged:
+        for file, stage_name, rows, file_format in staged:
             columns = ", ".join(f'"{c}"' for c in file.table.column_names)
             con.execute(
                 f"INSERT INTO {file.table.raw_table} ({columns}, batch_id, source_file, file_hash, "
@@ -364,6 +400,7 @@ def _append_staged(
                 "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [file.batch_id, file.sha256, file.name, file.table.kind, rows, file.size, ingested_at],
             )
+            dialect.record_file_format(con, file.batch_id, file_format)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -393,7 +430,7 @@ def ingest_landing(
         else:
             new_files.append(file)
 
-    staged: list[tuple[LandedFile, str, int]] = []
+    staged: list[tuple[LandedFile, str, int, FileFormat]] = []
     weeks = weekly_lines(con, "raw_transactions")
     try:
         for index, file in enumerate(new_files):
@@ -408,7 +445,7 @@ def ingest_landing(
                 problem = same_name_problem(file, names)
                 if problem:
                     raise RejectedFile(file, problem)
-                rows = stage_file(con, file, stage_name)
+                rows, file_format = stage_file(con, file, stage_name)
                 if file.table.kind == "transactions":
                     incoming = weekly_lines(con, stage_name)
                     problem = None if file.sha256 in released else implausible_new_weeks(weeks, incoming)
@@ -418,12 +455,12 @@ def ingest_landing(
             except RejectedFile as rejected:
                 quarantine(file, rejected.reason, quarantine_dir)
                 raise
-            staged.append((file, stage_name, rows))
+            staged.append((file, stage_name, rows, file_format))
         _append_staged(con, staged, (now or datetime.now(UTC)).replace(tzinfo=None))
     finally:
         for index in range(len(new_files)):
             con.execute(f"DROP TABLE IF EXISTS stage_{index}")
             con.execute(f"DROP TABLE IF EXISTS stage_{index}_src")
-    report.ingested.extend((file, rows) for file, _, rows in staged)
-    report.released.extend((file, released[file.sha256]) for file, _, _ in staged if file.sha256 in released)
+    report.ingested.extend((file, rows) for file, _, rows, _ in staged)
+    report.released.extend((f, released[f.sha256]) for f, *_ in staged if f.sha256 in released)
     return report

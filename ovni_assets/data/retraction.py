@@ -127,6 +127,8 @@ def retract_batch(
     try:
         con.execute(f"DELETE FROM {table.raw_table} WHERE batch_id = ?", [batch_id])
         con.execute("DELETE FROM ingested_files WHERE batch_id = ?", [batch_id])
+        if table_exists(con, "ingested_file_formats"):
+            con.execute("DELETE FROM ingested_file_formats WHERE batch_id = ?", [batch_id])
         withdrawn = withdraw_predictions_since(con, ingested_at, f"built with retracted batch {batch_id}")
         con.execute("COMMIT")
     except BaseException:
