@@ -4,9 +4,10 @@ A landed file that fails a check on its content waits in `quarantine/` beside `<
 person can say the data is right after all (a real holiday week, a new large customer): `release_file`
 records that decision in the warehouse's `released_files` (the file's hash, when, the reason given, and
 the reason it was held) and moves the file back to `landing/` under its own name. Ingestion then takes that
-file without judging its content against the data (the plausibility of its weeks), and still validates its
-schema and numbers. A file held for what no release can make right (a second file under an ingested name,
-a symbolic link) is refused here with what to do instead. See docs/ingestion.md.
+file without judging its content against the data, and still reads and validates it. Only a file held by
+such a check (its reason file names the `check`) can be released; one that could not be read or validated,
+a second file under an ingested name or a symbolic link is refused, its reason saying what to do instead.
+See docs/ingestion.md.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from ovni_assets.data.ingestion import REASON_SUFFIX, ensure_raw_tables, file_sh
 from ovni_assets.data.schema import table_for_file_name
 
 RELEASED_FOLDER = "released"
-# Reasons a release cannot answer: they name another way out.
-NOT_RELEASABLE = ("already ingested as batch", "is a symbolic link")
 
 
 class ReleaseRefused(Exception):
@@ -39,6 +38,7 @@ class HeldFile:
     sha256: str
     held_at: str
     reason: str
+    check: str  # the check against the data that held it; empty when the file could not be read or validated
 
     @property
     def name(self) -> str:
@@ -46,7 +46,7 @@ class HeldFile:
 
     @property
     def releasable(self) -> bool:
-        return not any(marker in self.reason for marker in NOT_RELEASABLE)
+        return bool(self.check)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def held_files(quarantine_dir: Path) -> list[HeldFile]:
                 sha256=fields.get("sha256", ""),
                 held_at=fields.get("rejected_at", ""),
                 reason=fields.get("reason", "(no reason file)"),
+                check=fields.get("check", ""),
             )
         )
     return sorted(held, key=lambda f: (f.held_at, f.name))
@@ -111,7 +112,10 @@ def release_file(
         listed = ", ".join(sorted(held)) or "none"
         raise ReleaseRefused(f"no held file named {name} in {quarantine_dir} (held: {listed})")
     if not file.releasable:
-        raise ReleaseRefused(f"{file.name} cannot be released: {file.reason}")
+        raise ReleaseRefused(
+            f"{file.name} cannot be released: only a file held by a check against the data can be; it was "
+            f"held for: {file.reason}"
+        )
     if table_for_file_name(file.original_name) is None:
         raise ReleaseRefused(f"{file.original_name} is not a landing file name; rename it before releasing")
     target = landing_dir / file.original_name

@@ -40,6 +40,7 @@ MIN_NEW_WEEK_SHARE = 0.10
 # The median weekly volume is taken over the newest weeks of data only, so it follows growth.
 REFERENCE_WEEKS = 12
 REASON_SUFFIX = ".reason.txt"
+PLAUSIBLE_NEW_WEEKS = "plausible_new_weeks"  # the check's name in a held file's reason
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,15 @@ class LandedFile:
 
 
 class RejectedFile(Exception):
-    """A landed file that cannot be ingested; `reason` is one line a person understands."""
+    """A landed file that cannot be ingested; `reason` is one line a person understands. `check` names
+    the check against the data that held it, when one did: only such a file may be released on purpose
+    (`ovni release`); a file that cannot be read or validated has to be fixed."""
 
-    def __init__(self, file: LandedFile, reason: str):
+    def __init__(self, file: LandedFile, reason: str, check: str | None = None):
         super().__init__(f"rejected {file.name}: {reason}")
         self.file = file
         self.reason = reason
+        self.check = check
 
 
 @dataclass
@@ -365,8 +369,9 @@ def same_name_problem(file: LandedFile, names: dict[str, str]) -> str | None:
     )
 
 
-def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
-    """Move a rejected file to quarantine with `<name>.reason.txt` beside it; never overwrite."""
+def quarantine(file: LandedFile, reason: str, quarantine_dir: Path, check: str | None = None) -> Path:
+    """Move a rejected file to quarantine with `<name>.reason.txt` beside it (naming the `check` against
+    the data that held it, if one did); never overwrite."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     target = quarantine_dir / file.name
     if target.exists():
@@ -375,7 +380,8 @@ def quarantine(file: LandedFile, reason: str, quarantine_dir: Path) -> Path:
     shutil.move(str(file.path), target)
     target.with_name(target.name + REASON_SUFFIX).write_text(
         f"file: {file.name}\nsha256: {file.sha256}\nrejected_at: {datetime.now(UTC).isoformat()}\n"
-        f"reason: {reason}\n"
+        + (f"check: {check}\n" if check else "")
+        + f"reason: {reason}\n"
     )
     return target
 
@@ -450,10 +456,10 @@ def ingest_landing(
                     incoming = weekly_lines(con, stage_name)
                     problem = None if file.sha256 in released else implausible_new_weeks(weeks, incoming)
                     if problem:
-                        raise RejectedFile(file, problem)
+                        raise RejectedFile(file, problem, check=PLAUSIBLE_NEW_WEEKS)
                     weeks = {w: weeks.get(w, 0) + incoming.get(w, 0) for w in weeks.keys() | incoming.keys()}
             except RejectedFile as rejected:
-                quarantine(file, rejected.reason, quarantine_dir)
+                quarantine(file, rejected.reason, quarantine_dir, rejected.check)
                 raise
             staged.append((file, stage_name, rows, file_format))
         _append_staged(con, staged, (now or datetime.now(UTC)).replace(tzinfo=None))

@@ -80,7 +80,7 @@ def test_a_held_file_is_listed_with_when_and_why(home):
     (held,) = held_files(quarantine)
 
     assert held.name == held.original_name == "transacciones_w13.csv"
-    assert "would hold 2 line(s)" in held.reason and held.releasable
+    assert "would hold 2 line(s)" in held.reason and held.check == "plausible_new_weeks" and held.releasable
     assert len(held.sha256) == 64 and held.held_at.startswith("20")
 
 
@@ -120,7 +120,7 @@ def test_a_released_file_is_still_validated(home):
     bad.to_csv(quarantine / "transacciones_w13.csv", index=False)
     (quarantine / "transacciones_w13.csv.reason.txt").write_text(
         "file: transacciones_w13.csv\nsha256: x\nrejected_at: 2024-03-25T10:00:00\n"
-        "reason: would hold 2 line(s)\n"
+        "check: plausible_new_weeks\nreason: would hold 2 line(s)\n"
     )
     release_file(con, quarantine, landing, "transacciones_w13.csv", "checked by hand", RELEASED_AT)
     before = raw_lines(con)
@@ -189,13 +189,23 @@ def test_what_a_release_cannot_answer_is_refused_with_the_way_out(home, tmp_path
     with pytest.raises(RejectedFile, match="symbolic link"):
         ingest_landing(con, landing, quarantine)
 
+    nan_units = week_lines("2024-03-25", 40, 50_000).astype({"items": str})
+    nan_units.loc[0, "items"] = "nan"
+    nan_units.to_csv(landing / "transacciones_nan.csv", index=False)
+    with pytest.raises(RejectedFile, match="NaN"):
+        ingest_landing(con, landing, quarantine)
+
     held = {f.name: f for f in held_files(quarantine)}
-    assert not held["transacciones.parquet"].releasable and not held["transacciones_link.csv"].releasable
+    assert not any(held[name].releasable for name in held)
+    with pytest.raises(ReleaseRefused, match="it was held for: column items has 1 NaN"):
+        release_file(con, quarantine, landing, "transacciones_nan.csv", "it is right", RELEASED_AT)
     with pytest.raises(
-        ReleaseRefused, match=r"cannot be released: a file named transacciones\.parquet was already"
+        ReleaseRefused,
+        match=r"cannot be released: only a file held by a check against the data can be; it was held "
+        r"for: a file named transacciones\.parquet was already",
     ):
         release_file(con, quarantine, landing, "transacciones.parquet", "it is right", RELEASED_AT)
-    with pytest.raises(ReleaseRefused, match="cannot be released: is a symbolic link"):
+    with pytest.raises(ReleaseRefused, match="it was held for: is a symbolic link"):
         release_file(con, quarantine, landing, "transacciones_link.csv", "it is right", RELEASED_AT)
 
 
