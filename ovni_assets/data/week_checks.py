@@ -383,8 +383,15 @@ def check_master_data(
 ) -> WeekChecksResult:
     """Judge a customers or products file that exports the whole master data (at least half as many ids as
     the warehouse knows; a smaller file updates a few ids) by `changed_ids`: the share of known ids that
-    vanish from it or whose attributes that vary among the known rows all change."""
+    vanish from it or whose attributes that vary among the known rows all change. Judged once the warehouse
+    holds `min_history_weeks` complete weeks of transactions, like a week."""
     result = WeekChecksResult()
+    weeks = con.execute(
+        "SELECT date_trunc('week', purchase_date)::DATE, max(purchase_date)::DATE FROM raw_transactions "
+        "GROUP BY 1"
+    ).fetchall()
+    if sum(_is_complete(week, last_day) for week, last_day in weeks) < thresholds.min_history_weeks:
+        return result
     key, attributes = table.column_names[0], table.column_names[1:]
     newest = f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {{order}}) = 1"
     con.execute(
