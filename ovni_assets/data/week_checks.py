@@ -136,6 +136,10 @@ def _number(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.0f}"
 
 
+def _times(ratio: float) -> str:
+    return "infinitely many times" if ratio == float("inf") else f"{ratio:.2f} times"
+
+
 def _expected_range(metric: _Metric, median: float, threshold: float) -> tuple[float, float]:
     if metric.kind == "factor":
         low, high = median / threshold, median * threshold
@@ -271,7 +275,7 @@ def _judge_week(
             if not threshold or deviations[f"{check}.{metric.name}"] <= threshold:
                 continue
             low, high = _expected_range(metric, medians[metric.name], threshold)
-            shown_low = "" if metric.upper_only else f"{_number(low)} .. "
+            shown_low = "at most " if metric.upper_only else f"{_number(low)} .. "
             examples = _examples(
                 con, incoming, _example_where(incoming, week, metric), _example_order(metric)
             )
@@ -320,7 +324,7 @@ def _weekday_problem(
     return (
         f"weekday_spread: week {week} spreads its lines {spread(shares)}, the complete weeks before it "
         f"{spread(expected)} (fewest on {WEEKDAYS[emptiest]}); its customers' purchase days fit their usual "
-        f"weekdays moved by one day {shift_ratio:.2f} times as well as the usual weekdays, at most {limit:g} "
+        f"weekdays moved by one day {_times(shift_ratio)} as well as the usual weekdays, at most {limit:g} "
         "expected "
         f"(OVNI_WEEKDAY_SPREAD_MAX_SHIFT_RATIO); e.g. {_examples(con, incoming, where)}: the dates look "
         "shifted by a day (a time zone?); fix the dates and land it again"
