@@ -4,8 +4,8 @@ A transactions file is judged week by week. Each ISO week (Monday) the file touc
 what the warehouse already holds of it, and compared with the newest `reference_weeks` complete weeks before
 it that the warehouse holds (robust statistics: medians over those weeks). A week is judged only with at
 least `min_history_weeks` such weeks, and only once its dates reach the week's last working day: the partial
-week at the end of an export is judged when a later file completes it. Line by line, whatever the history,
-lines the warehouse already holds under other order ids mark a re-exported week.
+week at the end of an export is judged when a later file completes it. Before the weeks, the file's lines are
+matched with the warehouse's: lines it already holds under other order ids mark a re-exported week.
 
 A customers or products file that is a whole export of the master data is judged against the ids the
 warehouse knows: renumbering every id makes known ids vanish or carry other attributes.

@@ -1,5 +1,7 @@
 """Ingest group: landed files → append-only raw tables (one batch per file, identified by its hash)."""
 
+import math
+
 import dagster as dg
 
 from ovni_assets.data.ingestion import IngestReport, RejectedFile, ingest_landing, wait_until_settled
@@ -31,9 +33,13 @@ def week_check_thresholds(settings: OvniSettings) -> WeekCheckThresholds:
 
 def week_checks_metadata(report: IngestReport, kind: str) -> dict[str, dg.MetadataValue]:
     """What the checks against the data's own weeks measured in the files of `kind` just ingested:
-    `{week or kind: {check.metric: value}}`, values rounded; nothing when no file was judged."""
+    `{week or kind: {check.metric: value}}`, values rounded (an infinite factor, possible with its check
+    off, as text); nothing when no file was judged."""
     measured = {
-        key: {metric: round(value, 3) for metric, value in values.items()}
+        key: {
+            metric: round(value, 3) if math.isfinite(value) else str(value)
+            for metric, value in values.items()
+        }
         for file_name, by_key in report.week_checks.items()
         if table_for_file_name(file_name).kind == kind
         for key, values in by_key.items()
