@@ -141,11 +141,10 @@ def _times(ratio: float) -> str:
 
 
 def _expected_range(metric: _Metric, median: float, threshold: float) -> tuple[float, float]:
+    """The values within `threshold` of `median`: a factor either way, or a difference of shares."""
     if metric.kind == "factor":
-        low, high = median / threshold, median * threshold
-    else:
-        low, high = median - threshold, median + threshold
-    return (float("-inf") if metric.upper_only else low), high
+        return median / threshold, median * threshold
+    return max(0.0, median - threshold), min(1.0, median + threshold)
 
 
 def reexported_lines_problem(
