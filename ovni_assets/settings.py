@@ -86,6 +86,67 @@ class OvniSettings(BaseSettings):
         description="How long an ingest run waits for landing files still being written before it goes on "
         "without them.",
     )
+    week_checks_min_history_weeks: int = Field(
+        default=8,
+        ge=1,
+        description="A landed week is judged against the data's own weeks only once the warehouse holds this "
+        "many complete weeks before it: fewer are no reliable normal.",
+    )
+    week_checks_reference_weeks: int = Field(
+        default=12,
+        ge=1,
+        description="The newest complete weeks before a landed week its medians are taken over: a quarter "
+        "follows growth and seasons and outvotes a holiday week or two.",
+    )
+    reexported_lines_max_share: float = Field(
+        default=0.1,
+        ge=0,
+        description="Largest share of a transactions file's lines the warehouse may already hold (same "
+        "customer, product, day and units) under other order ids; a correction keeps its order ids, a week "
+        "exported again with renumbered orders brings them all. 0 turns the check off.",
+    )
+    week_volume_max_factor: float = Field(
+        default=6.0,
+        ge=0,
+        description="A week's customers, (customer, product) pairs, lines and units may be this many times "
+        "below or above the median of its reference weeks: quiet weeks fall well below the median, a "
+        "collapsed export (one customer's lines repeated) far lower. 0 turns the check off.",
+    )
+    top_customer_share_max_factor: float = Field(
+        default=8.0,
+        ge=0,
+        description="The largest customer's share of a week's lines and of its units may be this many times "
+        "its usual share: a big order moves it, a week of one customer's lines is all of it. 0 turns the "
+        "check off.",
+    )
+    units_per_line_max_factor: float = Field(
+        default=3.0,
+        ge=0,
+        description="A week's median units per line may be this many times below or above the usual median: "
+        "it moves by a third of a unit, a thousands mark read as a decimal point (`1.200` as 1.2) by 1000x. "
+        "0 turns this part of units_per_line off.",
+    )
+    units_per_line_max_share_change: float = Field(
+        default=0.3,
+        ge=0,
+        description="A week's share of negative (returns) and of non-whole units per line may differ by this "
+        "much from the usual share: they move by a few points, a week of returns only or another unit of "
+        "measure by tens of them. 0 turns this part of units_per_line off.",
+    )
+    weekday_spread_max_shift_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        description="A week's customers may fit their usual weekdays moved by one day at most this many "
+        "times as well as the usual weekdays themselves: a holiday moves one day's customers, a time-zone "
+        "shift every customer. 0 turns the check off.",
+    )
+    changed_ids_max_share: float = Field(
+        default=0.5,
+        ge=0,
+        description="Largest share of the known customer or product ids a whole master-data export may drop "
+        "or change every attribute of: an export drops or edits a few, a renumbering nearly all. 0 turns "
+        "the check off.",
+    )
     duckdb_memory_limit: str = Field(
         default="6GB",
         description="DuckDB memory limit of every warehouse connection; beyond it DuckDB spills to "

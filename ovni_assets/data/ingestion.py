@@ -9,9 +9,10 @@ transaction.
 
 Beyond schema and types, validation rejects data that parses but is wrong: NaN or infinite numbers,
 fractional or negative ids and ids above `MAX_ID`, a new file under the name of an ingested batch with other
-bytes, and transaction dates the data already in the warehouse makes implausible (`implausible_new_weeks`).
-How a CSV is read (encoding, separator, number marks, zoned timestamps) is decided per file by `dialect` and
-recorded in `ingested_file_formats`. See docs/ingestion.md.
+bytes, transaction dates the data already in the warehouse makes implausible (`implausible_new_weeks`), and
+weeks or master data unlike the data's own recent weeks (`week_checks`). How a CSV is read (encoding,
+separator, number marks, zoned timestamps) is decided per file by `dialect` and recorded in
+`ingested_file_formats`. See docs/ingestion.md.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ import duckdb
 from ovni_assets.data import dialect
 from ovni_assets.data.dialect import FileFormat
 from ovni_assets.data.schema import LINEAGE_COLUMNS, MAX_ID, SOURCE_TABLES, SourceTable, table_for_file_name
+from ovni_assets.data.week_checks import (
+    DEFAULT_THRESHOLDS,
+    LINE_COLUMNS,
+    WeekCheckThresholds,
+    check_master_data,
+    check_transactions,
+)
 from ovni_assets.warehouse import table_exists
 
 # Any date outside this window is treated as unparseable rather than as a real purchase date.
@@ -77,6 +85,8 @@ class IngestReport:
     skipped_known: list[LandedFile] = field(default_factory=list)  # same bytes ingested before
     unsettled: list[Path] = field(default_factory=list)  # modified within the settle time: left for later
     released: list[tuple[LandedFile, str]] = field(default_factory=list)  # (file, reason) taken on purpose
+    # What the checks against the data's own weeks measured: {file name: {week or kind: {metric: value}}}
+    week_checks: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def rows_for(self, kind: str) -> int:
         return sum(rows for f, rows in self.ingested if f.table.kind == kind)
@@ -419,9 +429,11 @@ def ingest_landing(
     quarantine_dir: Path,
     now: datetime | None = None,
     settle_seconds: float = 0.0,
+    week_checks: WeekCheckThresholds = DEFAULT_THRESHOLDS,
 ) -> IngestReport:
     """Ingest every new settled landed file, all or nothing. Raises RejectedFile after quarantining a bad
-    one. A file a person released (`released_files`) is not judged against the data, only validated."""
+    one. Transaction files are judged against the warehouse plus the files before them in this run; a file a
+    person released (`released_files`) is not judged against the data, only read and validated."""
     ensure_raw_tables(con)
     seen = known_hashes(con)
     names = ingested_names(con)
@@ -438,6 +450,7 @@ def ingest_landing(
 
     staged: list[tuple[LandedFile, str, int, FileFormat]] = []
     weeks = weekly_lines(con, "raw_transactions")
+    transaction_relations = ["raw_transactions"]
     try:
         for index, file in enumerate(new_files):
             stage_name = f"stage_{index}"
@@ -457,7 +470,18 @@ def ingest_landing(
                     problem = None if file.sha256 in released else implausible_new_weeks(weeks, incoming)
                     if problem:
                         raise RejectedFile(file, problem, check=PLAUSIBLE_NEW_WEEKS)
+                    history = " UNION ALL ".join(
+                        f"SELECT {LINE_COLUMNS} FROM {relation}" for relation in transaction_relations
+                    )
+                    checked = check_transactions(con, stage_name, f"({history})", week_checks)
+                    transaction_relations.append(stage_name)
                     weeks = {w: weeks.get(w, 0) + incoming.get(w, 0) for w in weeks.keys() | incoming.keys()}
+                else:
+                    checked = check_master_data(con, file.table, stage_name, week_checks)
+                if checked.problem and file.sha256 not in released:
+                    raise RejectedFile(file, checked.problem, check=checked.check)
+                if checked.measured:
+                    report.week_checks[file.name] = checked.measured
             except RejectedFile as rejected:
                 quarantine(file, rejected.reason, quarantine_dir, rejected.check)
                 raise

@@ -170,6 +170,20 @@ def write_other_bytes_under_an_ingested_name(home: Path, path: Path) -> None:
     sample_lines(home, 50).to_parquet(path)
 
 
+def write_reexported_week(home: Path, path: Path) -> None:
+    """The newest landed week again, every order renumbered."""
+    newest = newest_date(home)
+    lines = sample_lines(home, 1_000_000)
+    week_start = newest.normalize() - pd.Timedelta(days=newest.dayofweek)
+    lines[lines["purchase_date"] >= week_start].to_parquet(path)
+
+
+def write_next_week_in_thousandths(home: Path, path: Path) -> None:
+    """The next week's real file with its units read as thousandths (`1.200` as 1.2)."""
+    lines = pd.read_parquet(home.parent / "transacciones_last_week.parquet")
+    lines.assign(items=lines["items"] / 1000).to_parquet(path)
+
+
 TRIGGERS = {
     "a stray date ten weeks ahead": ("transacciones_stray.csv", write_stray_line, "would hold 0 line(s)"),
     "three lines of next week": (
@@ -182,6 +196,12 @@ TRIGGERS = {
         "transacciones_big_id.csv",
         write_id_past_json_range,
         "column customer_id has 1 negative or above 9,007,199,254,740,991",
+    ),
+    "a re-exported week": ("transacciones_again.parquet", write_reexported_week, "reexported_lines: 100.0%"),
+    "units read as thousandths": (
+        "transacciones_thousandths.parquet",
+        write_next_week_in_thousandths,
+        "units_per_line: week ",
     ),
     "other bytes under an ingested name": (
         "transacciones.parquet",

@@ -1,9 +1,12 @@
 """Ingest group: landed files → append-only raw tables (one batch per file, identified by its hash)."""
 
+import math
+
 import dagster as dg
 
-from ovni_assets.data.ingestion import RejectedFile, ingest_landing, wait_until_settled
+from ovni_assets.data.ingestion import IngestReport, RejectedFile, ingest_landing, wait_until_settled
 from ovni_assets.data.schema import SOURCE_TABLES, table_for_file_name
+from ovni_assets.data.week_checks import WeekCheckThresholds
 from ovni_assets.defs.metadata import table_metadata
 from ovni_assets.defs.resources import WarehouseResource
 from ovni_assets.monitoring.alerts import held_file_alert, send_alert
@@ -11,6 +14,37 @@ from ovni_assets.settings import OvniSettings
 from ovni_assets.warehouse import row_count
 
 RAW_ASSET_KEYS = {kind: dg.AssetKey(table.raw_table) for kind, table in SOURCE_TABLES.items()}
+
+
+def week_check_thresholds(settings: OvniSettings) -> WeekCheckThresholds:
+    """The thresholds of the checks against the data's own weeks, as the settings say."""
+    return WeekCheckThresholds(
+        min_history_weeks=settings.week_checks_min_history_weeks,
+        reference_weeks=settings.week_checks_reference_weeks,
+        reexported_lines_max_share=settings.reexported_lines_max_share,
+        week_volume_max_factor=settings.week_volume_max_factor,
+        top_customer_share_max_factor=settings.top_customer_share_max_factor,
+        units_per_line_max_factor=settings.units_per_line_max_factor,
+        units_per_line_max_share_change=settings.units_per_line_max_share_change,
+        weekday_spread_max_shift_ratio=settings.weekday_spread_max_shift_ratio,
+        changed_ids_max_share=settings.changed_ids_max_share,
+    )
+
+
+def week_checks_metadata(report: IngestReport, kind: str) -> dict[str, dg.MetadataValue]:
+    """What the checks against the data's own weeks measured in the files of `kind` just ingested:
+    `{week or kind: {check.metric: value}}`, values rounded (an infinite factor, possible with its check
+    off, as text); nothing when no file was judged."""
+    measured = {
+        key: {
+            metric: round(value, 3) if math.isfinite(value) else str(value)
+            for metric, value in values.items()
+        }
+        for file_name, by_key in report.week_checks.items()
+        if table_for_file_name(file_name).kind == kind
+        for key, values in by_key.items()
+    }
+    return {"week_checks": dg.MetadataValue.json(measured)} if measured else {}
 
 
 @dg.multi_asset(
@@ -48,6 +82,7 @@ def raw_tables(
                 settings.landing_dir,
                 settings.quarantine_dir,
                 settle_seconds=settings.landing_settle_seconds,
+                week_checks=week_check_thresholds(settings),
             )
         except RejectedFile as rejected:
             held = held_file_alert(
@@ -82,6 +117,7 @@ def raw_tables(
                     "files_still_being_written": dg.MetadataValue.json(
                         [p.name for p in report.unsettled if table_for_file_name(p.name).kind == kind]
                     ),
+                    **week_checks_metadata(report, kind),
                 },
                 data_version=dg.DataVersion(str(row_count(con, table))),
             )

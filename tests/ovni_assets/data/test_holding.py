@@ -247,3 +247,20 @@ def test_release_job_releases_from_the_dagster_ui_and_refuses_with_the_reason(ho
         assert again.execute("SELECT file_name, release_reason FROM released_files").fetchall() == [
             ("transacciones_w13.csv", "semana de feriado")
         ]
+
+
+def test_a_file_held_by_a_check_against_the_data_own_weeks_can_be_released(home):
+    con, landing, quarantine = home
+    # The newest week again, its order ids renumbered.
+    week_lines("2024-03-18", 40, 90_000).to_csv(landing / "transacciones_again.csv", index=False)
+    with pytest.raises(RejectedFile, match=r"^rejected transacciones_again\.csv: reexported_lines: "):
+        ingest_landing(con, landing, quarantine)
+    (held,) = held_files(quarantine)
+    assert held.check == "reexported_lines" and held.releasable
+    before = raw_lines(con)
+
+    release_file(con, quarantine, landing, held.name, "the ERP really sold it twice", RELEASED_AT)
+    report = ingest_landing(con, landing, quarantine)
+
+    assert [(f.name, rows) for f, rows in report.ingested] == [("transacciones_again.csv", 40)]
+    assert raw_lines(con) == before + 40

@@ -132,3 +132,51 @@ def test_every_data_asset_has_a_description_and_group(asset):
     spec = defs.resolve_assets_def(asset).specs_by_key[dg.AssetKey(asset)]
     assert spec.description
     assert spec.group_name in {"ingest", "clean"}
+
+
+def test_ingest_shows_what_the_week_checks_measured_and_takes_their_thresholds_from_settings(
+    ovni_home, monkeypatch
+):
+    from ovni_assets.settings import get_settings
+    from tests.ovni_assets.data.test_week_checks import (
+        HISTORY_WEEKS,
+        next_week,
+        week_lines,
+    )
+
+    def ingest(settings, instance):
+        return dg.materialize(
+            [ingest_assets.raw_tables],
+            resources=resources_for(settings),
+            instance=instance,
+            raise_on_error=False,
+        )
+
+    landing = ovni_home.landing_dir
+    pd.concat([week_lines(n) for n in range(HISTORY_WEEKS)]).to_parquet(
+        landing / "transacciones_history.parquet"
+    )
+    with dg.instance_for_test() as instance:
+        assert ingest(ovni_home, instance).success
+        next_week().to_parquet(landing / "transacciones_w09.parquet")
+        result = ingest(ovni_home, instance)
+        assert result.success
+        raw = {
+            m.asset_key.to_user_string(): m.metadata
+            for m in result.asset_materializations_for_node("raw_tables")
+        }
+        measured = raw["raw_transactions"]["week_checks"].value
+        assert measured["file"] == {"reexported_share": 0.0}
+        assert measured["2024-03-04"]["week_volume.customers"] == 1.0
+        assert "week_checks" not in raw["raw_customers"]
+
+        week_10 = week_lines(HISTORY_WEEKS + 1)
+        week_10.assign(purchase_date=week_10["purchase_date"] + pd.Timedelta(days=1)).to_parquet(
+            landing / "transacciones_w10.parquet"
+        )
+        assert not ingest(ovni_home, instance).success
+        reason = (ovni_home.quarantine_dir / "transacciones_w10.parquet.reason.txt").read_text()
+        assert "reason: weekday_spread: week 2024-03-11" in reason
+        (ovni_home.quarantine_dir / "transacciones_w10.parquet").rename(landing / "transacciones_w10.parquet")
+        monkeypatch.setenv("OVNI_WEEKDAY_SPREAD_MAX_SHIFT_RATIO", "0")
+        assert ingest(get_settings(), instance).success
