@@ -24,13 +24,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def ovni_serve(home: Path, reload_seconds: float = 1.0, timeout: float = 180.0) -> Iterator[str]:
-    """Start `ovni serve` for `home`; yield its base URL once /ready is 200; stop it (SIGINT) afterwards."""
+def ovni_serve(
+    home: Path,
+    reload_seconds: float = 1.0,
+    timeout: float = 180.0,
+    *,
+    command: str = "serve",
+    probe: str = "/ready",
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Start `ovni serve` (or `ovni ui`) for `home`; yield its base URL once `probe` is 200; stop it
+    (SIGINT) afterwards."""
     port = free_port()
-    env = ovni_env(home, {"OVNI_RELOAD_INTERVAL_SECONDS": str(reload_seconds)})
-    log = (home / f"serve-{port}.log").open("w")
+    env = ovni_env(home, {"OVNI_RELOAD_INTERVAL_SECONDS": str(reload_seconds), **(env or {})})
+    log = (home / f"{command}-{port}.log").open("w")
     process = subprocess.Popen(
-        [OVNI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [OVNI, command, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -39,11 +48,11 @@ def ovni_serve(home: Path, reload_seconds: float = 1.0, timeout: float = 180.0) 
     try:
         deadline = time.monotonic() + timeout
         while True:
-            assert process.poll() is None, (home / f"serve-{port}.log").read_text()
+            assert process.poll() is None, (home / f"{command}-{port}.log").read_text()
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{url}{probe}", timeout=2).status_code == 200:
                     break
-            assert time.monotonic() < deadline, (home / f"serve-{port}.log").read_text()
+            assert time.monotonic() < deadline, (home / f"{command}-{port}.log").read_text()
             time.sleep(0.3)
         yield url
     finally:

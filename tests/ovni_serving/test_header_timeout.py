@@ -4,54 +4,25 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from serve_process import free_port
-
-from tests.cli import OVNI, ovni_env
+from serve_process import ovni_serve
 
 TIMEOUT_SECONDS = 1.0
 REQUEST = b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n"
 
 
 @contextlib.contextmanager
-def running(home: Path, command: str, probe_path: str) -> Iterator[int]:
-    """Start `ovni COMMAND` with a one-second header timeout; yield its port once it answers HTTP."""
+def running(home: Path, command: str, probe: str) -> Iterator[int]:
+    """`ovni COMMAND` with a one-second header timeout; yields its port once `probe` answers 200."""
     home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log_path = home / f"{command}-{port}.log"
-    env = ovni_env(home, {"OVNI_HEADER_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)})
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [OVNI, command, "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                with contextlib.suppress(httpx.HTTPError):
-                    httpx.get(f"http://127.0.0.1:{port}{probe_path}", timeout=2)
-                    break
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.3)
-            yield port
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = {"OVNI_HEADER_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)}
+    with ovni_serve(home, command=command, probe=probe, env=env) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,6 @@ from .test_ingestion import TRANSACTIONS, warehouse_fingerprint
 HEADER = "customer_id;product_id;order_id;purchase_date;items\n"
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
-    return landing, quarantine
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    yield connection
-    connection.close()
-
-
 def recorded_format(con: duckdb.DuckDBPyConnection, file_name: str) -> dict:
     frame = con.execute(
         "SELECT f.* FROM ingested_file_formats f JOIN ingested_files USING (batch_id) WHERE file_name = ?",

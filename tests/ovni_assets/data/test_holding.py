@@ -17,18 +17,8 @@ from ovni_assets.defs.release import release_job
 from ovni_assets.defs.resources import warehouse_resource
 from ovni_assets.settings import OvniSettings
 
-CUSTOMERS = pd.DataFrame(
-    {
-        "customer_id": [1, 2],
-        "region_id": [80, 80],
-        "zone_id": [5148, 5148],
-        "customer_type": ["ABARROTES", "MAYORISTA"],
-        "Y": [-46.1, -46.2],
-        "X": [-108.0, -108.1],
-        "num_deliver_per_week": [3, 2],
-        "num_visit_per_week": [1, 1],
-    }
-)
+from .test_ingestion import CUSTOMERS
+
 RELEASED_AT = datetime(2024, 3, 26, 9, 30)
 
 

@@ -49,20 +49,6 @@ PRODUCTS = pd.DataFrame(
 )
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
-    return landing, quarantine
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    yield connection
-    connection.close()
-
-
 def land_all(landing: Path) -> None:
     TRANSACTIONS.to_parquet(landing / "transacciones_2024w01.parquet")
     CUSTOMERS.to_parquet(landing / "clientes.parquet")
