@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ovni_assets.data.schema import MAX_ID
+from ovni_assets.data.schema import MAX_ID, SOURCE_TABLES
 from tests.cli import run_ovni
 from tests.webhook import Receiver
 
@@ -184,6 +184,24 @@ def write_next_week_in_thousandths(home: Path, path: Path) -> None:
     lines.assign(items=lines["items"] / 1000).to_parquet(path)
 
 
+def write_next_week_with_ambiguous_marks(home: Path, path: Path) -> None:
+    """The next week's real file as a `;`-separated export whose units all read `2.000`: 2 or 2000."""
+    lines = pd.read_parquet(home.parent / "transacciones_last_week.parquet")
+    units = lines["items"].round().clip(lower=1).astype(int)
+    lines.assign(items=[f"{u}.000" for u in units]).to_csv(path, sep=";", index=False)
+
+
+def write_renumbered_customers(home: Path, path: Path) -> None:
+    """The whole customers master data again, every id renumbered."""
+    columns = ", ".join(f'"{c}"' for c in SOURCE_TABLES["customers"].column_names)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        frame = con.execute(f"SELECT DISTINCT ON (customer_id) {columns} FROM raw_customers").df()
+    finally:
+        con.close()
+    frame.assign(customer_id=frame["customer_id"] + 5_000_000).to_parquet(path)
+
+
 TRIGGERS = {
     "a stray date ten weeks ahead": ("transacciones_stray.csv", write_stray_line, "would hold 0 line(s)"),
     "three lines of next week": (
@@ -202,6 +220,16 @@ TRIGGERS = {
         "transacciones_thousandths.parquet",
         write_next_week_in_thousandths,
         "units_per_line: week ",
+    ),
+    "numbers that read 2 or 2000": (
+        "transacciones_semicolon.csv",
+        write_next_week_with_ambiguous_marks,
+        "read either with a decimal mark (1.200 = 1.2) or with a thousands mark (1.200 = 1200)",
+    ),
+    "customers renumbered": (
+        "clientes_renumbered.parquet",
+        write_renumbered_customers,
+        "changed_ids: 100.0%",
     ),
     "other bytes under an ingested name": (
         "transacciones.parquet",
