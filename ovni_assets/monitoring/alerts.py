@@ -200,7 +200,10 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
-def held_file_alert(settings: OvniSettings, run_id: str, file_name: str, reason: str, sha256: str) -> Alert:
+def held_file_alert(
+    settings: OvniSettings, run_id: str, file_name: str, reason: str, sha256: str, check: str | None = None
+) -> Alert:
+    """`check`: the check against the data that held the file (`ovni release` can take it), if one did."""
     return Alert(
         AlertEvent.FILE_HELD,
         f"{file_name} ({sha256[:12]})",
@@ -209,6 +212,7 @@ def held_file_alert(settings: OvniSettings, run_id: str, file_name: str, reason:
         {
             "file": file_name,
             "reason": reason,
+            "check": check or "",
             "sha256": sha256,
             "run_id": run_id,
             "dagster_run": dagster_run_link(settings, run_id),

@@ -85,8 +85,9 @@ def raw_tables(
                 week_checks=week_check_thresholds(settings),
             )
         except RejectedFile as rejected:
+            file = rejected.file
             held = held_file_alert(
-                settings, context.run_id, rejected.file.name, rejected.reason, rejected.file.sha256
+                settings, context.run_id, file.name, rejected.reason, file.sha256, rejected.check
             )
             send_alert(settings, held)
             raise dg.Failure(
@@ -94,6 +95,7 @@ def raw_tables(
                 metadata={
                     "file": rejected.file.name,
                     "reason": rejected.reason,
+                    "check": rejected.check or "",
                     "sha256": rejected.file.sha256,
                 },
                 allow_retries=False,

@@ -66,7 +66,8 @@ def settings_for(tmp_path: Path, **values) -> OvniSettings:
 
 
 def held(settings: OvniSettings, name: str = "transacciones_w41.csv"):
-    return held_file_alert(settings, "run-1", name, "units per line far above the recent weeks", "ab" * 32)
+    reason = "units_per_line: far above the recent weeks"
+    return held_file_alert(settings, "run-1", name, reason, "ab" * 32, "units_per_line")
 
 
 def test_a_held_file_reaches_the_webhook_with_text_and_fields(tmp_path, receiver):
@@ -76,6 +77,7 @@ def test_a_held_file_reaches_the_webhook_with_text_and_fields(tmp_path, receiver
     (body,) = receiver.bodies
     assert body["text"].startswith("[OVNI] Landed file transacciones_w41.csv was held in quarantine")
     assert body["event"] == "file_held" and body["file"] == "transacciones_w41.csv"
+    assert body["check"] == "units_per_line"
     assert (
         body["home"] == str(settings.home) and body["dagster_run"] == "http://dagster.example:3000/runs/run-1"
     )
@@ -141,7 +143,8 @@ def test_email_through_a_real_smtp_server(tmp_path, smtp):
     ((recipients, content),) = mailbox.messages
     assert recipients == ["ventas@distribuidora.example", "ops@distribuidora.example"]
     assert "Subject: [OVNI] file held: transacciones_w41.csv" in content
-    assert "units per line far above the recent weeks" in content and "dagster_run: http://dagster" in content
+    assert "units_per_line: far above the recent weeks" in content and "check: units_per_line" in content
+    assert "dagster_run: http://dagster" in content
 
 
 def test_email_to_a_server_that_is_down_fails_alone(tmp_path, receiver):
