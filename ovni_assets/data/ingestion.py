@@ -245,27 +245,22 @@ def implausible_new_weeks(
     return None
 
 
-def _source_relation_sql(file: LandedFile) -> str:
-    path = str(file.path).replace("'", "''")
-    return f"read_parquet('{path}')"
-
-
 def _read_source(con: duckdb.DuckDBPyConnection, file: LandedFile, relation: str) -> FileFormat:
     """Read the file into temp table `relation` (CSV as text in its detected dialect, numbers and zoned
-    timestamps rewritten to the plain form the casts expect) and say how it was read."""
+    timestamps rewritten to the plain form the casts expect), check it has every required column, and say
+    how it was read."""
+    parquet = file.path.suffix.lower() == ".parquet"
+    header = True
     try:
-        if file.path.suffix.lower() == ".parquet":
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {_source_relation_sql(file)}"
-            )
-            return FileFormat(
-                "parquet", date_zone_policy=dialect.parquet_zone_policy(con, relation, file.table)
-            )
-        encoding, bom = dialect.detect_encoding(file.path)
-        with dialect.utf8_copy(file.path, encoding) as readable:
-            delimiter, quote, escape, header = dialect.sniff_dialect(con, readable)
-            relation_sql = dialect.csv_relation_sql(readable, delimiter, quote, escape)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {relation_sql}")
+        if parquet:
+            path = str(file.path).replace("'", "''")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_parquet('{path}')")
+        else:
+            encoding, bom = dialect.detect_encoding(file.path)
+            with dialect.utf8_copy(file.path, encoding) as readable:
+                delimiter, quote, escape, header = dialect.sniff_dialect(con, readable)
+                relation_sql = dialect.csv_relation_sql(readable, delimiter, quote, escape)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {relation_sql}")
     except duckdb.Error as error:
         first_line = str(error).strip().splitlines()[0][:200]
         raise RejectedFile(file, f"unreadable {file.path.suffix.lstrip('.')} file ({first_line})") from None
@@ -277,6 +272,10 @@ def _read_source(con: duckdb.DuckDBPyConnection, file: LandedFile, relation: str
         no_header = "" if header else " (the first line looks like data: the file needs a header row)"
         raise RejectedFile(file, f"missing required column(s) {', '.join(missing)}{no_header}")
     try:
+        if parquet:
+            return FileFormat(
+                "parquet", date_zone_policy=dialect.parquet_zone_policy(con, relation, file.table)
+            )
         decimal, thousands, evidence, zone_policy = dialect.read_csv_format(
             con, relation, file.table, delimiter
         )
@@ -296,12 +295,6 @@ def stage_file(con: duckdb.DuckDBPyConnection, file: LandedFile, stage_name: str
     """
     table = file.table
     file_format = _read_source(con, file, f"{stage_name}_src")
-
-    present = {row[0] for row in con.execute(f"DESCRIBE {stage_name}_src").fetchall()}
-    missing = [c for c in table.column_names if c not in present]
-    if missing:
-        raise RejectedFile(file, f"missing required column(s) {', '.join(missing)}")
-
     rows = con.execute(f"SELECT count(*) FROM {stage_name}_src").fetchone()[0]
     if rows == 0:
         raise RejectedFile(file, "the file has no rows")
